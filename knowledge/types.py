@@ -27,6 +27,7 @@ class Passage:
     status_today: str | None = None
     opening_date: date | None = None
     deadlines: tuple[date, ...] = ()
+    two_stage: bool = False
     score: float = 0.0
     dense_score: float | None = None
     lexical_rank: int | None = None

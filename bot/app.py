@@ -1,0 +1,139 @@
+"""Wiring: build every service once from Settings, and close them again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from langchain_core.language_models import BaseChatModel
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.context import Context
+from bot.router import Router
+from ingest.chunk import Chunker
+from ingest.loaders import Limits
+from ingest.pipeline import Ingester, reconcile
+from knowledge.answer import Answerer
+from knowledge.clock import Clock, SystemClock
+from knowledge.embeddings import TextEmbedder, build_embedder
+from knowledge.llm import build_chat_model
+from knowledge.retrieve import Retriever
+from knowledge.vectors import VectorIndex, persistent_client
+from storage import create_engine, session_factory, upgrade
+from storage.engine import SessionFactory
+from storage.questions import get_meta, set_meta
+from storage.search import chunk_count
+
+logger = logging.getLogger(__name__)
+
+DEMO_CORPUS = Path(__file__).resolve().parent / "demo"
+
+
+@dataclass
+class App:
+    """The assembled assistant: storage, vectors, retrieval, answering, ingestion."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: SessionFactory
+    index: VectorIndex
+    retriever: Retriever
+    answerer: Answerer
+    ingester: Ingester
+    router: Router
+    clock: Clock
+    http: httpx.AsyncClient
+
+    def context(self, audiences: tuple[str, ...] = ("public",)) -> Context:
+        """A handler context for someone who may see these audiences."""
+        return Context(answerer=self.answerer, clock=self.clock, audiences=audiences)
+
+    async def is_empty(self) -> bool:
+        """Whether nothing has been ingested yet."""
+        async with self.sessions() as session:
+            return await chunk_count(session) == 0
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self.http.aclose()
+        await self.engine.dispose()
+
+
+async def _sync_vectors(sessions: SessionFactory, index: VectorIndex) -> None:
+    """Re-index when the embedding model changed or the store lags behind the database."""
+    async with sessions() as session:
+        previous = await get_meta(session, "embedding_model")
+        chunks = await chunk_count(session)
+    if previous != index.embedder.model_id or await asyncio.to_thread(index.count) != chunks:
+        if previous and previous != index.embedder.model_id:
+            logger.info("embedding model changed: re-indexing %d chunks", chunks)
+        await reconcile(sessions, index)
+        await asyncio.to_thread(index.drop_other_models)
+        async with sessions.begin() as session:
+            await set_meta(session, "embedding_model", index.embedder.model_id)
+
+
+async def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    embedder: TextEmbedder | None = None,
+    chat_model: BaseChatModel | None = None,
+    http: httpx.AsyncClient | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> App:
+    """Build the assistant; the database is migrated on first use."""
+    engine = create_engine(settings.resolved_database_url)
+    await upgrade(engine)
+    sessions = session_factory(engine)
+    embedder = embedder or build_embedder(settings.embeddings)
+    index = await asyncio.to_thread(
+        lambda: VectorIndex(client=persistent_client(settings.vector_dir), embedder=embedder)
+    )
+    await _sync_vectors(sessions, index)
+    clock = clock or SystemClock(settings.timezone)
+    retriever = Retriever(
+        sessions=sessions, index=index, candidates=settings.answer.candidates
+    )
+    answerer = Answerer(
+        retriever=retriever,
+        sessions=sessions,
+        clock=clock,
+        top_k=settings.answer.top_k,
+        min_confidence=settings.answer.min_confidence,
+        chat_model=chat_model or build_chat_model(settings.llm),
+    )
+    http = http or httpx.AsyncClient(timeout=30.0)
+    ingester = Ingester(
+        sessions=sessions,
+        index=index,
+        chunker=Chunker(
+            chunk_chars=settings.ingest.chunk_chars, overlap=settings.ingest.chunk_overlap
+        ),
+        limits=Limits(
+            max_file_bytes=settings.ingest.max_file_bytes,
+            max_unpacked_bytes=settings.ingest.max_unpacked_bytes,
+        ),
+        http=http,
+        progress=progress,
+    )
+    return App(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        index=index,
+        retriever=retriever,
+        answerer=answerer,
+        ingester=ingester,
+        router=Router(),
+        clock=clock,
+        http=http,
+    )
+
+
+__all__ = ["DEMO_CORPUS", "App", "build_app"]

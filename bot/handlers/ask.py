@@ -1,0 +1,51 @@
+"""Ask: any free text is a question, answered from the cluster's documents with sources."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.messages import Button, Incoming, Reply, SourceRef
+from knowledge.answer import AnswerOptions, user_reference
+
+MAX_QUESTION_CHARS = 2000
+
+
+async def handle_question(msg: Incoming, ctx: Context) -> Reply:
+    """Answer a question with numbered sources, or say plainly that the sources don't cover it."""
+    text = msg.text.strip()
+    if not text:
+        return Reply("Ask me about funding calls, incubator offers or network meetings.")
+    if len(text) > MAX_QUESTION_CHARS:
+        return Reply(
+            f"That question is {len(text)} characters long; please keep it under "
+            f"{MAX_QUESTION_CHARS}."
+        )
+    answer = await ctx.answerer.answer(
+        text,
+        AnswerOptions(
+            audiences=ctx.audiences,
+            channel=msg.channel,
+            user_ref=user_reference(msg.channel, msg.user_id),
+        ),
+    )
+    sources = tuple(
+        SourceRef(
+            n=c.n,
+            title=c.passage.title,
+            source=c.passage.source,
+            url=c.passage.url,
+            section=c.passage.section,
+            record_id=c.passage.record_id,
+            status_today=c.passage.status_today,
+            deadlines=tuple(d.isoformat() for d in c.passage.deadlines),
+        )
+        for c in answer.citations
+    )
+    buttons = (
+        Button("👍", "feedback", "up"),
+        Button("👎", "feedback", "down"),
+        Button("Ask a person", "handoff"),
+    )
+    return Reply(answer.text, sources, buttons)
+
+
+__all__ = ["MAX_QUESTION_CHARS", "handle_question"]

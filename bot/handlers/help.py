@@ -1,0 +1,27 @@
+"""Help: what the assistant can do and how to ask."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.messages import Incoming, Reply
+
+HELP = """I answer questions about funding calls, incubator offers and network meetings from \
+the documents your cluster shared with me, and I cite my sources.
+
+Try:
+• Which calls support SMEs in cancer diagnostics?
+• When is the deadline of HORIZON-HLTH-2026-01-TOOL-03?
+• What does the incubator offer start-ups?
+
+I know today's date: a call whose deadline has passed is shown as closed. When my sources \
+don't cover a question, I say so.
+
+Commands: /help"""
+
+
+async def handle_help(msg: Incoming, ctx: Context) -> Reply:
+    """Explain what the assistant does."""
+    return Reply(HELP)
+
+
+__all__ = ["HELP", "handle_help"]

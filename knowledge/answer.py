@@ -1,0 +1,216 @@
+"""Answer a question from the retrieved passages, with numbered citations, or decline.
+
+The default answer is extractive and offline: for each of the best sources, the sentences
+that share the most meaningful words with the question, under a line saying where the
+opportunity stands today. With a chat model configured, the model writes the answer from the
+same numbered passages and may cite only those. Either way, a passage about a call that has
+closed is introduced as closed, and recorded status lines ("Status: Open") are never quoted
+as they may be stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from langchain_core.language_models import BaseChatModel
+
+from knowledge.abstain import AbstentionModel, signals
+from knowledge.clock import Clock
+from knowledge.dates import describe
+from knowledge.llm import ChatModelError, write_answer
+from knowledge.retrieve import Retriever
+from knowledge.text import content_terms, sentences, stem, words
+from knowledge.types import Answer, Citation, Passage
+from storage.engine import SessionFactory
+from storage.questions import record_question
+
+logger = logging.getLogger(__name__)
+
+DECLINE = (
+    "I don't have a reliable answer to that in the documents I know. "
+    "You can ask a person at the cluster, or rephrase with more detail "
+    "(a programme, a topic identifier or a therapeutic area)."
+)
+_STATUS_LINE = re.compile(r"\b(status|open for submission|forthcoming|closed)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class AnswerOptions:
+    """Per-question choices: who asks, what they may see, on which day."""
+
+    audiences: tuple[str, ...] = ("public",)
+    kinds: tuple[str, ...] | None = None
+    channel: str = "console"
+    user_ref: str | None = None
+    record: bool = True
+
+
+def _best_sentences(passage: Passage, question_stems: set[str], limit: int = 2) -> str:
+    """The sentences of a passage that share most meaningful words with the question."""
+    candidates = []
+    for position, sentence in enumerate(sentences(passage.text)):
+        if passage.status_today and _STATUS_LINE.search(sentence) and len(sentence) < 160:
+            continue  # a recorded status may be stale; the date line says it instead
+        overlap = len({stem(w) for w in words(sentence)} & question_stems)
+        candidates.append((overlap, -position, sentence))
+    if not candidates:
+        return ""
+    chosen = sorted(candidates, reverse=True)[:limit]
+    chosen.sort(key=lambda c: -c[1])  # back to reading order
+    text = " ".join(s for _o, _p, s in chosen)
+    return text if len(text) <= 600 else text[:597].rsplit(" ", 1)[0] + "…"
+
+
+def _dedupe(passages: Sequence[Passage], top_k: int) -> list[Passage]:
+    """One passage per document (and per opportunity id), best first."""
+    seen: set[object] = set()
+    result = []
+    for passage in passages:
+        key = passage.record_id or passage.document_id
+        if key in seen or passage.document_id in seen:
+            continue
+        seen.update({key, passage.document_id})
+        result.append(passage)
+        if len(result) == top_k:
+            break
+    return result
+
+
+def _heading(passage: Passage, today: date) -> str:
+    head = passage.title
+    if passage.record_id and passage.record_id not in head:
+        head += f" ({passage.record_id})"
+    if passage.status_today is not None:
+        facts = describe(
+            today,
+            kind=passage.kind,
+            opening_date=passage.opening_date,
+            deadlines=passage.deadlines,
+            two_stage=passage.two_stage,
+        )
+        head += f" — {facts.sentence}"
+    elif passage.section:
+        head += f", {passage.section}"
+    return head
+
+
+def extractive_text(question: str, citations: Sequence[Citation], today: date) -> str:
+    """The offline answer: per source, where it stands today and its best sentences."""
+    question_stems = {stem(t) for t in content_terms(question)}
+    lines = []
+    for citation in citations[:3]:
+        body = _best_sentences(citation.passage, question_stems)
+        lines.append(f"[{citation.n}] {_heading(citation.passage, today)}\n{body}".rstrip())
+    return "\n\n".join(lines)
+
+
+def user_reference(channel: str, user: str | None) -> str | None:
+    """A stable pseudonym for a user, so questions can be grouped without storing who asked."""
+    if user is None:
+        return None
+    return hashlib.sha256(f"{channel}:{user}".encode()).hexdigest()[:16]
+
+
+class Answerer:
+    """Turns a question into an :class:`Answer`, and records it."""
+
+    def __init__(
+        self,
+        *,
+        retriever: Retriever,
+        sessions: SessionFactory,
+        clock: Clock,
+        top_k: int = 5,
+        min_confidence: float = 0.5,
+        model: AbstentionModel | None = None,
+        chat_model: BaseChatModel | None = None,
+    ) -> None:
+        self._retriever = retriever
+        self._sessions = sessions
+        self._clock = clock
+        self._top_k = top_k
+        self._min_confidence = min_confidence
+        self._model = model or AbstentionModel()
+        self._chat_model = chat_model
+
+    async def answer(self, question: str, options: AnswerOptions | None = None) -> Answer:
+        """Answer from the sources the asker may see, or decline plainly."""
+        options = options or AnswerOptions()
+        today = self._clock.today()
+        question = question.strip()
+        retrieval = await self._retriever.retrieve(
+            question,
+            today=today,
+            audiences=options.audiences,
+            kinds=options.kinds,
+            limit=self._top_k * 3,
+        )
+        found = signals(retrieval)
+        confidence = self._model.confidence(found)
+        chosen = _dedupe(retrieval.passages, self._top_k)
+        if not question or not chosen or confidence < self._min_confidence:
+            result = Answer(question, DECLINE, True, (), confidence, found)
+        else:
+            citations = tuple(
+                Citation(n=n, passage=p, text=p.text) for n, p in enumerate(chosen, start=1)
+            )
+            result = await self._compose(question, citations, today, confidence, found)
+        if options.record:
+            await self._record(result, options, today)
+        return result
+
+    async def _compose(
+        self,
+        question: str,
+        citations: tuple[Citation, ...],
+        today: date,
+        confidence: float,
+        found: dict[str, float],
+    ) -> Answer:
+        if self._chat_model is None:
+            return Answer(
+                question, extractive_text(question, citations, today), False, citations,
+                confidence, found,
+            )
+        try:
+            generated = await write_answer(
+                self._chat_model,
+                question=question,
+                passages=[c.passage for c in citations],
+                today=today,
+            )
+        except ChatModelError as exc:
+            logger.warning("chat model failed, answering extractively: %s", exc)
+            return Answer(
+                question, extractive_text(question, citations, today), False, citations,
+                confidence, found,
+            )
+        if not generated.used:
+            return Answer(question, DECLINE, True, (), confidence, found)
+        used = tuple(c for c in citations if c.n in set(generated.used))
+        return Answer(question, generated.text, False, used, confidence, found)
+
+    async def _record(self, answer: Answer, options: AnswerOptions, today: date) -> None:
+        async with self._sessions.begin() as session:
+            await record_question(
+                session,
+                channel=options.channel,
+                user_ref=options.user_ref,
+                text=answer.question,
+                answer=answer.text,
+                abstained=answer.abstained,
+                confidence=answer.confidence,
+                citations=[
+                    {"n": c.n, "chunk_id": c.passage.chunk_id, "record_id": c.passage.record_id}
+                    for c in answer.citations
+                ],
+                asked_for=today,
+            )
+
+
+__all__ = ["DECLINE", "AnswerOptions", "Answerer", "extractive_text", "user_reference"]

@@ -1,0 +1,180 @@
+"""Queries on sources, documents and chunks, including the SQLite FTS5 twin of each chunk.
+
+Like every module in ``storage``, these functions never commit: the caller owns the
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Chunk, Document, Source, utcnow
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A chunk to store: its id, position, section heading and text."""
+
+    id: str
+    ordinal: int
+    section: str | None
+    text: str
+
+
+async def get_or_create_source(
+    session: AsyncSession, *, uri: str, audience: str, fmt: str | None = None
+) -> Source:
+    """The source with this URI, created when new; its audience and format are updated."""
+    source = await session.scalar(select(Source).where(Source.uri == uri))
+    if source is None:
+        source = Source(uri=uri, audience=audience, format=fmt)
+        session.add(source)
+        await session.flush()
+    else:
+        source.audience = audience
+        source.format = fmt or source.format
+        source.updated_at = utcnow()
+    return source
+
+
+async def documents_of(session: AsyncSession, source_id: int) -> dict[str, Document]:
+    """The documents of a source by external id."""
+    rows = await session.scalars(select(Document).where(Document.source_id == source_id))
+    return {doc.external_id: doc for doc in rows}
+
+
+async def chunk_ids_of(session: AsyncSession, document_id: int) -> list[str]:
+    """The ids of a document's chunks, in order."""
+    rows = await session.scalars(
+        select(Chunk.id).where(Chunk.document_id == document_id).order_by(Chunk.ordinal)
+    )
+    return list(rows)
+
+
+def _uses_fts5(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+async def replace_chunks(
+    session: AsyncSession, document: Document, chunks: Sequence[NewChunk]
+) -> None:
+    """Replace a document's chunks (and their lexical index rows) with new ones."""
+    await delete_chunks(session, document.id)
+    session.add_all(
+        Chunk(id=c.id, document_id=document.id, ordinal=c.ordinal, section=c.section, text=c.text)
+        for c in chunks
+    )
+    await session.flush()
+    if _uses_fts5(session) and chunks:
+        await session.execute(
+            text(
+                "INSERT INTO chunks_fts (chunk_id, title, section, text) "
+                "VALUES (:chunk_id, :title, :section, :text)"
+            ),
+            [
+                {
+                    "chunk_id": c.id,
+                    "title": document.title,
+                    "section": c.section or "",
+                    "text": c.text,
+                }
+                for c in chunks
+            ],
+        )
+
+
+async def delete_chunks(session: AsyncSession, document_id: int) -> list[str]:
+    """Delete a document's chunks and lexical rows; returns the deleted chunk ids."""
+    ids = await chunk_ids_of(session, document_id)
+    if ids and _uses_fts5(session):
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            marks = ",".join(f":p{i}" for i in range(len(batch)))
+            await session.execute(
+                text(f"DELETE FROM chunks_fts WHERE chunk_id IN ({marks})"),
+                {f"p{i}": v for i, v in enumerate(batch)},
+            )
+    await session.execute(delete(Chunk).where(Chunk.document_id == document_id))
+    return ids
+
+
+async def delete_document(session: AsyncSession, document: Document) -> list[str]:
+    """Delete a document with its chunks and opportunity; returns the deleted chunk ids."""
+    ids = await delete_chunks(session, document.id)
+    await session.delete(document)
+    return ids
+
+
+async def all_chunk_ids(session: AsyncSession) -> set[str]:
+    """Every chunk id in the database (to reconcile the vector store)."""
+    return set(await session.scalars(select(Chunk.id)))
+
+
+async def chunks_by_ids(session: AsyncSession, ids: Sequence[str]) -> list[Chunk]:
+    """Chunks with their documents and sources loaded, in no particular order."""
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(Chunk, Document, Source)
+        .join(Document, Chunk.document_id == Document.id)
+        .join(Source, Document.source_id == Source.id)
+        .where(Chunk.id.in_(list(ids)))
+    )
+    result = []
+    for chunk, document, source in rows:
+        document.source = source
+        chunk.document = document
+        result.append(chunk)
+    return result
+
+
+@dataclass(frozen=True)
+class ChunkToEmbed:
+    """What the vector store needs to (re-)embed one chunk."""
+
+    id: str
+    text: str
+    section: str | None
+    title: str
+    audience: str
+    kind: str
+    document_id: int
+
+
+async def chunk_texts(session: AsyncSession, ids: Sequence[str]) -> list[ChunkToEmbed]:
+    """The given chunks with their document's title, audience and kind."""
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(
+            Chunk.id,
+            Chunk.text,
+            Chunk.section,
+            Document.title,
+            Document.audience,
+            Document.kind,
+            Document.id,
+        )
+        .join(Document, Chunk.document_id == Document.id)
+        .where(Chunk.id.in_(list(ids)))
+    )
+    return [ChunkToEmbed(*row) for row in rows]
+
+
+__all__ = [
+    "ChunkToEmbed",
+    "NewChunk",
+    "all_chunk_ids",
+    "chunk_ids_of",
+    "chunk_texts",
+    "chunks_by_ids",
+    "delete_chunks",
+    "delete_document",
+    "documents_of",
+    "get_or_create_source",
+    "replace_chunks",
+]

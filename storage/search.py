@@ -1,0 +1,92 @@
+"""Lexical search over chunks: SQLite FTS5 (bm25) or PostgreSQL full text (ts_rank)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def _fts5_query(terms: Sequence[str], phrases: Sequence[str]) -> str:
+    """An FTS5 MATCH expression: any of the terms or phrases, each quoted literally."""
+    quoted = ['"' + t.replace('"', '""') + '"' for t in (*phrases, *terms) if t.strip()]
+    return " OR ".join(quoted)
+
+
+async def lexical_search(
+    session: AsyncSession,
+    *,
+    terms: Sequence[str],
+    phrases: Sequence[str] = (),
+    audiences: Sequence[str],
+    kinds: Sequence[str] | None = None,
+    limit: int = 40,
+) -> list[tuple[str, float]]:
+    """Chunks matching any term, best first, as (chunk id, score where higher is better).
+
+    Args:
+        session: An open session.
+        terms: Single words; matched with stemming.
+        phrases: Multi-word sequences (e.g. a topic identifier) matched as phrases.
+        audiences: Document audiences the asker may see.
+        kinds: Only documents of these kinds, when given.
+        limit: How many chunks to return at most.
+    """
+    if not any(t.strip() for t in (*terms, *phrases)):
+        return []
+    dialect = session.get_bind().dialect.name
+    kind_clause = "AND d.kind IN :kinds" if kinds else ""
+    if dialect == "sqlite":
+        sql = (
+            "SELECT f.chunk_id, -bm25(chunks_fts, 0.0, 3.0, 1.5, 1.0) AS score "
+            "FROM chunks_fts f JOIN chunks c ON c.id = f.chunk_id "
+            "JOIN documents d ON d.id = c.document_id "
+            f"WHERE chunks_fts MATCH :q AND d.audience IN :audiences {kind_clause} "
+            "ORDER BY score DESC LIMIT :limit"
+        )
+        query = _fts5_query(terms, phrases)
+    else:
+        sql = (
+            "SELECT c.id, ts_rank(to_tsvector('english', coalesce(c.section, '') || ' ' || "
+            "c.text), to_tsquery('english', :q)) AS score FROM chunks c "
+            "JOIN documents d ON d.id = c.document_id "
+            "WHERE to_tsvector('english', coalesce(c.section, '') || ' ' || c.text) "
+            f"@@ to_tsquery('english', :q) AND d.audience IN :audiences {kind_clause} "
+            "ORDER BY score DESC LIMIT :limit"
+        )
+        words = [w for t in (*phrases, *terms) for w in t.split() if w.isalnum()]
+        query = " | ".join(words)
+        if not query:
+            return []
+    statement = text(sql).bindparams(bindparam("audiences", expanding=True))
+    params: dict[str, object] = {"q": query, "audiences": list(audiences), "limit": limit}
+    if kinds:
+        statement = statement.bindparams(bindparam("kinds", expanding=True))
+        params["kinds"] = list(kinds)
+    rows = await session.execute(statement, params)
+    return [(str(r[0]), float(r[1])) for r in rows]
+
+
+async def document_frequencies(session: AsyncSession, terms: Sequence[str]) -> dict[str, int]:
+    """How many chunks contain each term (SQLite FTS5 only; empty elsewhere)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return {}
+    result: dict[str, int] = {}
+    for term in terms:
+        q = _fts5_query([term], [])
+        if not q:
+            continue
+        count = await session.scalar(
+            text("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :q"), {"q": q}
+        )
+        result[term] = int(count or 0)
+    return result
+
+
+async def chunk_count(session: AsyncSession) -> int:
+    """How many chunks the store holds."""
+    return int(await session.scalar(text("SELECT count(*) FROM chunks")) or 0)
+
+
+__all__ = ["chunk_count", "document_frequencies", "lexical_search"]

@@ -1,0 +1,98 @@
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import text
+
+from storage import create_engine, current_revision, head_revision, session_factory, upgrade
+from storage.documents import NewChunk, delete_document, get_or_create_source, replace_chunks
+from storage.models import Document
+from storage.opportunities import changes_of, upsert_opportunity
+from storage.questions import get_meta, set_meta
+from storage.search import document_frequencies, lexical_search
+
+
+async def _engine(tmp_path: Path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db' / 'x.sqlite3'}")
+    await upgrade(engine)
+    return engine
+
+
+async def test_first_upgrade_migrates_then_nothing_to_do(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'new' / 'x.sqlite3'}")
+    assert await current_revision(engine) is None
+    assert await upgrade(engine) is True
+    assert await current_revision(engine) == head_revision()
+    assert await upgrade(engine) is False
+    async with engine.connect() as conn:
+        tables = {r[0] for r in await conn.execute(text("SELECT name FROM sqlite_master"))}
+    assert {"sources", "documents", "chunks", "chunks_fts", "opportunities", "questions"} <= tables
+    await engine.dispose()
+
+
+async def _document(session, title: str = "Doc", audience: str = "public") -> Document:
+    source = await get_or_create_source(session, uri=f"file:{title}", audience=audience)
+    doc = Document(source_id=source.id, external_id="d", title=title, content_hash="h", audience=audience)
+    session.add(doc)
+    await session.flush()
+    return doc
+
+
+async def test_lexical_search_filters_audience_and_drops_deleted(tmp_path: Path) -> None:
+    engine = await _engine(tmp_path)
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        public = await _document(session, "Public")
+        staff = await _document(session, "Staff", audience="staff")
+        await replace_chunks(session, public, [NewChunk("p1", 0, None, "microbiome network meeting")])
+        await replace_chunks(session, staff, [NewChunk("s1", 0, None, "microbiome salary table")])
+    async with sessions() as session:
+        hits = await lexical_search(session, terms=["microbiome"], audiences=["public"])
+        assert [h[0] for h in hits] == ["p1"]
+        both = await lexical_search(session, terms=["microbiome"], audiences=["public", "staff"])
+        assert {h[0] for h in both} == {"p1", "s1"}
+        assert await document_frequencies(session, ["microbiome", "zebra"]) == {"microbiome": 2, "zebra": 0}
+        # quotes and FTS syntax in user text are matched literally, not parsed
+        assert await lexical_search(session, terms=['net"work', "OR", "*"], audiences=["public"]) == []
+    async with sessions.begin() as session:
+        doc = await session.get(Document, public.id)
+        assert await delete_document(session, doc) == ["p1"]
+    async with sessions() as session:
+        assert await lexical_search(session, terms=["microbiome"], audiences=["public"]) == []
+    await engine.dispose()
+
+
+async def test_opportunity_changes_are_recorded(tmp_path: Path) -> None:
+    engine = await _engine(tmp_path)
+    sessions = session_factory(engine)
+    fields = {
+        "external_id": "CALL-1",
+        "kind": "funding_call",
+        "title": "Call",
+        "deadlines": ["2027-01-10"],
+        "budget_total_eur": 1_000_000,
+        "status": "Open",
+    }
+    async with sessions.begin() as session:
+        doc = await _document(session)
+        opp, changes = await upsert_opportunity(session, source_id=doc.source_id, document_id=doc.id, fields=fields)
+        assert changes == []
+        moved = {**fields, "deadlines": ["2027-02-10"], "budget_total_eur": 1_500_000, "opening_date": date(2026, 12, 1)}
+        _opp, changes = await upsert_opportunity(session, source_id=doc.source_id, document_id=doc.id, fields=moved)
+        assert {c.field for c in changes} == {"deadlines", "budget_total_eur", "opening_date"}
+    async with sessions() as session:
+        recorded = {c.field: (c.old, c.new) for c in await changes_of(session, "CALL-1")}
+        assert recorded["deadlines"] == (["2027-01-10"], ["2027-02-10"])
+        assert recorded["opening_date"] == (None, "2026-12-01")
+    await engine.dispose()
+
+
+async def test_meta_roundtrip(tmp_path: Path) -> None:
+    engine = await _engine(tmp_path)
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        assert await get_meta(session, "k") is None
+        await set_meta(session, "k", "1")
+        await set_meta(session, "k", "2")
+    async with sessions() as session:
+        assert await get_meta(session, "k") == "2"
+    await engine.dispose()
