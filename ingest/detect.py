@@ -65,7 +65,8 @@ def detect_format(name: str, head: bytes, content_type: str | None = None) -> Fo
 
     Cheap content signatures win (``%PDF``, ``PK``, gzip magic, ``BEGIN:VCALENDAR``, a feed
     or HTML root element, a leading ``{`` or ``[``), then the name's suffix, then the
-    content type. A name without a suffix whose bytes look like text is read as text.
+    content type. Text under a name without a known suffix is read as plain text when the
+    name is a URL or has no suffix at all.
 
     Args:
         name: File name or URL; only its suffix is used.
@@ -91,8 +92,9 @@ def detect_format(name: str, head: bytes, content_type: str | None = None) -> Fo
         return _CONTENT_TYPES[mime]
     if mime.endswith(("+xml", "/xml")) and _looks_like_text(head):
         return "feed"
-    if not suffix and _looks_like_text(head):
-        return "text"
+    is_url = urlsplit(name).scheme in ("http", "https")
+    if (not suffix or is_url) and _looks_like_text(head):
+        return "text"  # a URL's ".php" or ".aspx" says nothing about the content
     what = f"'{suffix}' files" if suffix else "this content"
     raise UnsupportedFormat(f"unsupported format: cannot read {what}")
 

@@ -37,9 +37,9 @@ _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{
 _MONTH_DAY_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
 
 _SCALES = (
-    (re.compile(r"(?<![a-z])(?:billions?|bn|mrd|milliards?|milliarden|b)(?![a-z])"), Decimal(10) ** 9),
-    (re.compile(r"(?<![a-z])(?:millions?|millionen|mio|mn|mln|m)(?![a-z])"), Decimal(10) ** 6),
-    (re.compile(r"(?<![a-z])(?:thousands?|tsd|k)(?![a-z])"), Decimal(10) ** 3),
+    (re.compile(r"(?<![a-z])(?:billions?|bn|mrd|milliard[s]?|milliarden|b)(?![a-z])"), 10**9),
+    (re.compile(r"(?<![a-z])(?:millions?|millionen|mio|mn|mln|m)(?![a-z])"), 10**6),
+    (re.compile(r"(?<![a-z])(?:thousands?|tsd|k)(?![a-z])"), 10**3),
 )
 _CURRENCY = re.compile(r"€|\beur(?:os?)?\b|\beuro\b")
 _NUMBER = re.compile(r"\d[\d\s.,'’]*")
@@ -143,7 +143,7 @@ def parse_amount(value: object) -> int | None:
     scale = Decimal(1)
     for pattern, factor in _SCALES:
         if pattern.search(text):
-            scale = factor
+            scale = Decimal(factor)
             break
     match = _NUMBER.search(text)
     if match is None:

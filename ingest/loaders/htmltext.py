@@ -31,11 +31,13 @@ _DROP = (
 _CHROME = ("nav", "footer")
 _CHROME_ROLES = {"navigation", "contentinfo", "banner", "search"}
 _INLINE = frozenset(
-    "a abbr acronym b bdi bdo big cite code data del dfn em font i img ins kbd label mark q s "
-    "samp small span strike strong sub sup time tt u var wbr".split()
-)
+    ("a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn",
+     "em", "font", "i", "img", "ins", "kbd", "label", "mark", "q", "s", "samp", "small", "span",
+     "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr")
+)  # fmt: skip
 _SKIPPED_STRINGS = (
-    Comment, CData, Declaration, Doctype, ProcessingInstruction, Script, Stylesheet, TemplateString,
+    Comment, CData, Declaration, Doctype, ProcessingInstruction,
+    Script, Stylesheet, TemplateString,
 )  # fmt: skip
 _HEADING = re.compile(r"^h([1-6])$")
 _MARK = "\x01"
@@ -65,10 +67,11 @@ def html_blocks(root: BeautifulSoup | Tag, *, drop_chrome: bool = False) -> list
     landmarks. The tree is modified in place.
     """
     _strip(root, drop_chrome=drop_chrome)
+    has_pre = root.find("pre") is not None
     for string in list(root.find_all(string=True)):
         if isinstance(string, _SKIPPED_STRINGS):
             string.extract()
-        elif string.find_parent("pre") is None:
+        elif not has_pre or string.find_parent("pre") is None:
             string.replace_with(_WS.sub(" ", str(string)))
     for tag in list(root.find_all(True)):
         if tag.parent is None and tag is not root:
@@ -104,7 +107,8 @@ def blocks_to_sections(
     Lower headings stay inside their section as lines of text.
     """
     sections: list[Section] = []
-    heading, lines = first_heading, []
+    heading: str | None = first_heading
+    lines: list[str] = []
     for block in blocks:
         if block.level is not None and block.level <= max_level:
             if lines or heading is not first_heading:

@@ -23,12 +23,16 @@ __all__ = [
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_TAG = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>", re.S)
+_TAG = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>", re.S
+)
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # A run of characters that may be UTF-8 bytes misread as cp1252 (or latin-1 for the holes).
-_MOJIBAKE_RUN = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
-                           r"\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022"
-                           r"\u2026\u2030\u2039\u203a\u20ac\u2122]{2,}")
+_MOJIBAKE_RUN = re.compile(
+    r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    r"\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022"
+    r"\u2026\u2030\u2039\u203a\u20ac\u2122]{2,}"
+)
 
 
 def decode_text(data: bytes) -> str:
@@ -105,15 +109,16 @@ _LABELS = (
 )
 _LABEL_GLUE = re.compile(r"(?<=\S)\s*(?=(?:" + "|".join(_LABELS) + r"):)")
 _SENTENCE_GLUE = re.compile(r"(?<=[a-z0-9\)\]%][.;:!?])(?=[A-Z][a-z])")
-_NUMBERED_GLUE = re.compile(r"(?<=[a-z\)])(?=\d{1,2}\. [A-Z])")
+_NUMBERED_GLUE = re.compile(r"(?<=[a-z\)])(?=\d{1,2}\. [A-Z])|(?<=[A-Za-z]\.)(?=\d{1,2}\. [A-Z])")
 
 
 def unglue(text: str) -> str:
     """Re-space text whose HTML was stripped without spacing.
 
-    "research.Scope:Size of" becomes "research.\\nScope: Size of": known labels start a new
-    line; a space goes after sentence ends and colons followed by a capitalised word; a
-    numbered heading glued to a word ("conditions1. Admissibility") starts a new line.
+    "research.Scope:Size of" becomes "research." and "Scope: Size of" on a new line: known
+    labels start a new line; a space goes after sentence ends and colons followed by a
+    capitalised word; a numbered heading glued to a word ("conditions1. Admissibility")
+    starts a new line.
     """
     text = _LABEL_GLUE.sub("\n", text)
     text = _SENTENCE_GLUE.sub(" ", text)
