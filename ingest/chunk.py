@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -55,10 +57,27 @@ class Chunker:
         ]
 
 
-def embedding_text(title: str, section: str | None, text: str) -> str:
-    """What is embedded for a chunk: its text with the document title and section as context."""
-    head = title if not section else f"{title} — {section}"
-    return f"{head}\n{text}"
+def mark_shared(chunked: Sequence[list[NewChunk]], *, at_least: int = 3) -> list[list[NewChunk]]:
+    """Mark chunks that at least ``at_least`` items of one source repeat word for word.
+
+    Such boilerplate (the general conditions every EU topic carries) is embedded without the
+    title, so all copies share one vector and it is computed once.
+    """
+    counts = Counter((c.section, c.text) for chunks in chunked for c in set(chunks))
+    return [
+        [replace(c, shared=True) if counts[(c.section, c.text)] >= at_least else c for c in chunks]
+        for chunks in chunked
+    ]
 
 
-__all__ = ["Chunker", "chunk_id", "embedding_text"]
+def embedding_text(title: str | None, section: str | None, text: str) -> str:
+    """What is embedded for a chunk: its text with the document title and section as context.
+
+    Shared boilerplate is embedded without the title (pass None), so that identical copies
+    get identical vectors and are embedded once.
+    """
+    head = " — ".join(part for part in (title, section) if part)
+    return f"{head}\n{text}" if head else text
+
+
+__all__ = ["Chunker", "chunk_id", "embedding_text", "mark_shared"]

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from ingest.chunk import Chunker, embedding_text
+from ingest.chunk import Chunker, embedding_text, mark_shared
 from ingest.errors import IngestError
 from ingest.loaders import Limits, parse_bytes, parse_file, supported_suffixes
 from ingest.types import ParsedItem
@@ -41,7 +41,7 @@ from storage.opportunities import upsert_opportunity
 logger = logging.getLogger(__name__)
 
 #: Files that describe a folder rather than hold cluster content; skipped when walking folders.
-_SKIPPED_NAMES = ("source.md", "license", "license.txt", "license.md")
+_SKIPPED_PREFIXES = ("source.md", "license", "copying")
 
 
 @dataclass
@@ -122,7 +122,7 @@ def discover(targets: Sequence[str]) -> tuple[list[str], list[str]]:
                 if (
                     child.is_file()
                     and not any(part.startswith(".") for part in child.relative_to(path).parts)
-                    and child.name.lower() not in _SKIPPED_NAMES
+                    and not child.name.lower().startswith(_SKIPPED_PREFIXES)
                     and child.suffix.lower() in suffixes
                 ):
                     found.append(str(child))
@@ -159,6 +159,9 @@ class Ingester:
         self._limits = limits
         self._http = http
         self._progress = progress or (lambda _line: None)
+        # Vectors by embedded text, for one run: the same record in two files (a snapshot
+        # and a subset of it) is embedded once.
+        self._run_cache: dict[str, Any] = {}
 
     async def ingest(self, targets: Sequence[str], *, audience: str = "public") -> IngestSummary:
         """Ingest every target; one bad file is reported and counted, never fatal."""
@@ -177,6 +180,7 @@ class Ingester:
                 self._progress(f"[{n}/{len(files)}] {target}: failed: {exc}")
                 continue
             self._progress(f"[{n}/{len(files)}] {target}: {len(items)} item(s)")
+        self._run_cache.clear()
         await reconcile(self._sessions, self._index)
         return summary
 
@@ -225,13 +229,16 @@ class Ingester:
                 k: d.content_hash for k, d in (await documents_of(session, source.id)).items()
             }
             await session.rollback()
+        # Chunk every item (cheap), so that boilerplate is recognised the same way whichever
+        # items changed; then plan only the changed ones.
+        chunked = mark_shared([self._chunker.chunks(i, source_uri=uri) for i in unique.values()])
         planned: list[_Planned] = []
-        for item in unique.values():
+        for item, chunks in zip(unique.values(), chunked, strict=True):
             digest = content_hash(item, audience)
             if existing.get(item.external_id) == digest:
                 summary.unchanged += 1
                 continue
-            planned.append(_Planned(item, digest, self._chunker.chunks(item, source_uri=uri)))
+            planned.append(_Planned(item, digest, chunks))
         vanished = set(existing) - set(unique)
         if not planned and not vanished:
             return
@@ -298,15 +305,25 @@ class Ingester:
         """Vectors for chunks that do not have one yet (same id means same text)."""
         all_chunks = [(plan.item.title, c) for plan in planned for c in plan.chunks]
         have = await asyncio.to_thread(self._index.existing, [c.id for _t, c in all_chunks])
-        todo = [(t, c) for t, c in all_chunks if c.id not in have]
+        # Identical embedding texts (shared boilerplate) are embedded once.
+        by_text: dict[str, list[str]] = {}
+        for title, c in all_chunks:
+            if c.id not in have:
+                text = embedding_text(None if c.shared else title, c.section, c.text)
+                by_text.setdefault(text, []).append(c.id)
         vectors: dict[str, Any] = {}
+        for text in [t for t in by_text if t in self._run_cache]:
+            for chunk_id in by_text.pop(text):
+                vectors[chunk_id] = self._run_cache[text]
+        todo = list(by_text)
         step = 256
         for start in range(0, len(todo), step):
-            batch = todo[start : start + step]
-            texts = [embedding_text(t, c.section, c.text) for t, c in batch]
+            texts = todo[start : start + step]
             array = await asyncio.to_thread(self._index.embedder.embed_array, texts)
-            for (_t, c), row in zip(batch, array, strict=True):
-                vectors[c.id] = row
+            for text, row in zip(texts, array, strict=True):
+                self._run_cache[text] = row
+                for chunk_id in by_text[text]:
+                    vectors[chunk_id] = row
             if len(todo) > step:
                 self._progress(f"  embedded {min(start + step, len(todo))}/{len(todo)} chunks")
         summary.chunks_embedded += len(todo)
@@ -363,7 +380,7 @@ async def reconcile(sessions: SessionFactory, index: VectorIndex, *, batch: int 
     for start in range(0, len(missing), batch):
         async with sessions() as session:
             rows = await chunk_texts(session, missing[start : start + batch])
-        texts = [embedding_text(r.title, r.section, r.text) for r in rows]
+        texts = [embedding_text(None if r.shared else r.title, r.section, r.text) for r in rows]
         array = await asyncio.to_thread(index.embedder.embed_array, texts)
         await asyncio.to_thread(
             index.upsert,

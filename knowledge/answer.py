@@ -85,7 +85,7 @@ def _heading(passage: Passage, today: date) -> str:
     head = passage.title
     if passage.record_id and passage.record_id not in head:
         head += f" ({passage.record_id})"
-    if passage.status_today is not None:
+    if passage.status_today is not None and (passage.deadlines or passage.opening_date):
         facts = describe(
             today,
             kind=passage.kind,

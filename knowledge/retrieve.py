@@ -26,7 +26,9 @@ from storage.models import Opportunity
 from storage.opportunities import find_by_external_ids, opportunities_by_document
 from storage.search import chunk_count, document_frequencies, lexical_search
 
-_OPEN_INTENT = frozenset({"open", "opening", "upcoming", "currently", "apply", "now", "still"})
+_OPEN_INTENT = frozenset(
+    {"open", "opening", "upcoming", "currently", "apply", "now", "still", "next", "coming", "future"}
+)
 
 
 @dataclass(frozen=True)
@@ -205,12 +207,15 @@ class Retriever:
         return passages
 
     def _diversify(self, passages: list[Passage], limit: int) -> list[Passage]:
-        """At most a few passages per document, so one long PDF cannot crowd out the rest."""
+        """At most a few passages per document, so one long PDF cannot crowd out the rest,
+        and one copy of boilerplate that many documents repeat word for word."""
         taken: dict[int, int] = {}
+        texts: set[str] = set()
         result = []
         for passage in passages:
-            if taken.get(passage.document_id, 0) >= self._per_document:
+            if taken.get(passage.document_id, 0) >= self._per_document or passage.text in texts:
                 continue
+            texts.add(passage.text)
             taken[passage.document_id] = taken.get(passage.document_id, 0) + 1
             result.append(passage)
             if len(result) == limit:

@@ -23,6 +23,7 @@ class NewChunk:
     ordinal: int
     section: str | None
     text: str
+    shared: bool = False
 
 
 async def get_or_create_source(
@@ -65,7 +66,14 @@ async def replace_chunks(
     """Replace a document's chunks (and their lexical index rows) with new ones."""
     await delete_chunks(session, document.id)
     session.add_all(
-        Chunk(id=c.id, document_id=document.id, ordinal=c.ordinal, section=c.section, text=c.text)
+        Chunk(
+            id=c.id,
+            document_id=document.id,
+            ordinal=c.ordinal,
+            section=c.section,
+            text=c.text,
+            shared=c.shared,
+        )
         for c in chunks
     )
     await session.flush()
@@ -143,6 +151,7 @@ class ChunkToEmbed:
     audience: str
     kind: str
     document_id: int
+    shared: bool
 
 
 async def chunk_texts(session: AsyncSession, ids: Sequence[str]) -> list[ChunkToEmbed]:
@@ -158,6 +167,7 @@ async def chunk_texts(session: AsyncSession, ids: Sequence[str]) -> list[ChunkTo
             Document.audience,
             Document.kind,
             Document.id,
+            Chunk.shared,
         )
         .join(Document, Chunk.document_id == Document.id)
         .where(Chunk.id.in_(list(ids)))

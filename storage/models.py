@@ -90,6 +90,9 @@ class Chunk(Base):
     ordinal: Mapped[int] = mapped_column(Integer)
     section: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
+    # Boilerplate repeated across many items of a source (e.g. the general conditions of
+    # every EU topic): embedded without its document's title, so one vector serves all copies.
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
 
     document: Mapped[Document] = relationship(back_populates="chunks")
 

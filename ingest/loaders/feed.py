@@ -68,7 +68,9 @@ def _entry_item(entry: Any, feed_title: str) -> ParsedItem | None:
     title = plain(str(entry.get("title", ""))).replace("\n", " ")
     body = _body(entry)
     link = str(entry.get("link", "")).strip() or None
-    published = str(entry.get("published", entry.get("updated", ""))).strip()
+    # Plain dict lookups: feedparser's own mapping of a missing "updated" to "published"
+    # warns (deprecated), so neither key is read through it.
+    published = str(dict.get(entry, "published") or dict.get(entry, "updated") or "").strip()
     ident = str(entry.get("id", "")).strip() or link
     if not ident:
         digest = hashlib.sha256(f"{title}\n{published}".encode()).hexdigest()[:16]

@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("ordinal", sa.Integer(), nullable=False),
         sa.Column("section", sa.Text(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("shared", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.ForeignKeyConstraint(["document_id"], ["documents.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
