@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import re
 import sys
 from collections.abc import Sequence
@@ -30,12 +29,12 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import RESULTS, SettableClock, machine, shared_store  # noqa: E402
-from ingest.chunk import embedding_text  # noqa: E402
-from knowledge.abstain import AbstentionModel  # noqa: E402
-from knowledge.answer import AnswerOptions, _dedupe  # noqa: E402
-from knowledge.text import words  # noqa: E402
-from storage.models import Chunk, Document, Opportunity, Source  # noqa: E402
+from bench.common import RESULTS, SettableClock, machine, shared_store
+from ingest.chunk import embedding_text
+from knowledge.abstain import AbstentionModel
+from knowledge.answer import AnswerOptions, _dedupe
+from knowledge.text import words
+from storage.models import Chunk, Document, Opportunity, Source
 
 QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
 SIGNALS = ("dense_top", "coverage", "unknown", "agree", "identifier")
@@ -115,7 +114,9 @@ def best_threshold(scores: Sequence[tuple[float, bool]]) -> tuple[float, float]:
     return best
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 0.05, steps: int = 4000) -> np.ndarray:
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, *, l2: float = 0.05, steps: int = 4000
+) -> np.ndarray:
     """Weights (last one the bias) of an L2-regularised logistic regression, by gradient descent."""
     xb = np.hstack([x, np.ones((len(x), 1))])
     w = np.zeros(xb.shape[1])
@@ -129,14 +130,20 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 0.05, steps: int =
 async def _chunk_table(app) -> dict[str, tuple[Hit, str, str | None, str]]:
     async with app.sessions() as session:
         rows = await session.execute(
-            select(Chunk.id, Chunk.text, Chunk.section, Document.id, Document.title, Source.uri, Opportunity.external_id)
+            select(
+                Chunk.id,
+                Chunk.text,
+                Chunk.section,
+                Document.id,
+                Document.title,
+                Source.uri,
+                Opportunity.external_id,
+            )
             .join(Document, Chunk.document_id == Document.id)
             .join(Source, Document.source_id == Source.id)
             .outerjoin(Opportunity, Opportunity.document_id == Document.id)
         )
-        return {
-            r[0]: (Hit(r[3], r[6], r[5], r[1]), r[4], r[2], r[1]) for r in rows
-        }
+        return {r[0]: (Hit(r[3], r[6], r[5], r[1]), r[4], r[2], r[1]) for r in rows}
 
 
 async def main() -> None:
@@ -147,7 +154,9 @@ async def main() -> None:
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
+    questions = [
+        json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()
+    ]
     clock = SettableClock(date(2026, 11, 28))
     app = await shared_store(args.data_dir, clock, reingest=args.reingest)
     table = await _chunk_table(app)
@@ -173,7 +182,9 @@ async def main() -> None:
         )
     # Baseline 2: BM25 over the same chunks (title, section and text).
     bm25_ids = list(table)
-    bm25 = BM25Okapi([words(embedding_text(table[i][1], table[i][2], table[i][3])) for i in bm25_ids])
+    bm25 = BM25Okapi(
+        [words(embedding_text(table[i][1], table[i][2], table[i][3])) for i in bm25_ids]
+    )
 
     ours, lc, bm = [], [], []
     decisions, lc_scores, features, labels = [], [], [], []
@@ -183,7 +194,10 @@ async def main() -> None:
         clock.day = date.fromisoformat(q.get("today", "2026-11-28"))
         expect = q.get("expect", {})
         retrieval = await app.retriever.retrieve(q["question"], today=clock.day, limit=30)
-        hits = [Hit(p.document_id, p.record_id, p.source, p.text) for p in _dedupe(retrieval.passages, 10)]
+        hits = [
+            Hit(p.document_id, p.record_id, p.source, p.text)
+            for p in _dedupe(retrieval.passages, 10)
+        ]
         answer = await app.answerer.answer(q["question"], AnswerOptions(record=False))
         lc_docs = baseline.similarity_search_with_score(q["question"], k=30)
         lc_hits = dedupe_hits([table[d.metadata["chunk_id"]][0] for d, _s in lc_docs])
@@ -201,18 +215,32 @@ async def main() -> None:
             bm.append((bm_hits, expect))
             if not answer.abstained:
                 answered += 1
-                cites = [Hit(c.passage.document_id, c.passage.record_id, c.passage.source, c.passage.text) for c in answer.citations]
+                cites = [
+                    Hit(
+                        c.passage.document_id,
+                        c.passage.record_id,
+                        c.passage.source,
+                        c.passage.text,
+                    )
+                    for c in answer.citations
+                ]
                 cited_first += 1 if cites and relevant(cites[0], expect) else 0
                 cited_any += 1 if any(relevant(c, expect) for c in cites) else 0
             if q.get("expect_status"):
                 date_checks += 1
-                statuses = [p.status_today for p in retrieval.passages if p.record_id in expect.get("record_ids", [])]
+                statuses = [
+                    p.status_today
+                    for p in retrieval.passages
+                    if p.record_id in expect.get("record_ids", [])
+                ]
                 date_ok += 1 if statuses and statuses[0] == q["expect_status"] else 0
         if args.verbose:
             flag = "ABST" if answer.abstained else "ANS "
             rel = any(relevant(h, expect) for h in hits[:5])
-            print(f"{q['id']} {flag} ok={q['answerable']!s:5} r5={rel!s:5} conf={answer.confidence:.2f} "
-                  f"{ {k: round(v, 2) for k, v in answer.signals.items()} } {q['question'][:60]}")
+            print(
+                f"{q['id']} {flag} ok={q['answerable']!s:5} r5={rel!s:5} conf={answer.confidence:.2f} "
+                f"{ {k: round(v, 2) for k, v in answer.signals.items()} } {q['question'][:60]}"
+            )
 
     results: dict[str, Any] = {
         "ours": ranking_metrics(ours),
@@ -246,11 +274,17 @@ async def main() -> None:
         correct = 0
         for f in range(5):
             w = fit_logistic(x[folds != f], y[folds != f])
-            p = 1 / (1 + np.exp(-(np.hstack([x[folds == f], np.ones(((folds == f).sum(), 1))]) @ w)))
+            p = 1 / (
+                1 + np.exp(-(np.hstack([x[folds == f], np.ones(((folds == f).sum(), 1))]) @ w))
+            )
             correct += int(((p >= 0.5) == (y[folds == f] == 1)).sum())
         w = fit_logistic(x, y)
         print(f"\nfit: 5-fold CV abstention accuracy {correct / len(y):.3f}")
-        print("AbstentionModel(" + ", ".join(f"{n}={v:.2f}" for n, v in zip((*SIGNALS, "bias"), w, strict=True)) + ")")
+        print(
+            "AbstentionModel("
+            + ", ".join(f"{n}={v:.2f}" for n, v in zip((*SIGNALS, "bias"), w, strict=True))
+            + ")"
+        )
         default = AbstentionModel()
         print(f"current: {default}")
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -97,9 +97,7 @@ async def build_app(
     )
     await _sync_vectors(sessions, index)
     clock = clock or SystemClock(settings.timezone)
-    retriever = Retriever(
-        sessions=sessions, index=index, candidates=settings.answer.candidates
-    )
+    retriever = Retriever(sessions=sessions, index=index, candidates=settings.answer.candidates)
     answerer = Answerer(
         retriever=retriever,
         sessions=sessions,

@@ -11,7 +11,6 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +26,11 @@ from knowledge.clock import Clock, FixedClock
 
 F = TypeVar("F", bound=Callable[..., Any])
 AUDIENCE_CHOICE = click.Choice(["public", "members", "staff"])
-_VISIBLE = {"public": ("public",), "members": ("public", "members"), "staff": ("public", "members", "staff")}
+_VISIBLE = {
+    "public": ("public",),
+    "members": ("public", "members"),
+    "staff": ("public", "members", "staff"),
+}
 
 
 def _settings(data_dir: Path | None) -> Settings:
@@ -43,7 +46,9 @@ def _clock(today: str | None) -> Clock | None:
     try:
         return FixedClock(date.fromisoformat(today))
     except ValueError as exc:
-        raise click.BadParameter(f"{today!r} is not a date like 2026-11-28", param_hint="--today") from exc
+        raise click.BadParameter(
+            f"{today!r} is not a date like 2026-11-28", param_hint="--today"
+        ) from exc
 
 
 def data_dir_option(func: F) -> F:
@@ -58,7 +63,9 @@ def data_dir_option(func: F) -> F:
 
 def today_option(func: F) -> F:
     """``--today``: answer as if it were that day."""
-    return click.option("--today", metavar="YYYY-MM-DD", help="Answer as if today were this day.")(func)
+    return click.option("--today", metavar="YYYY-MM-DD", help="Answer as if today were this day.")(
+        func
+    )
 
 
 def _run(coro: Awaitable[None]) -> None:
@@ -69,7 +76,11 @@ def _run(coro: Awaitable[None]) -> None:
 
 
 async def _with_app(
-    data_dir: Path | None, today: str | None, body: Callable[[App], Awaitable[None]], *, quiet: bool = False
+    data_dir: Path | None,
+    today: str | None,
+    body: Callable[[App], Awaitable[None]],
+    *,
+    quiet: bool = False,
 ) -> None:
     progress = None if quiet else (lambda line: click.echo(line, err=True))
     app = await build_app(_settings(data_dir), clock=_clock(today), progress=progress)
@@ -84,13 +95,21 @@ async def _with_app(
 def cli(verbose: int) -> None:
     """clusterbot: answers, alerts and broadcasts for life-science cluster members."""
     level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 @cli.command()
 @data_dir_option
 @today_option
-@click.option("--audience", type=AUDIENCE_CHOICE, default="public", show_default=True, help="Answer as someone who may see this.")
+@click.option(
+    "--audience",
+    type=AUDIENCE_CHOICE,
+    default="public",
+    show_default=True,
+    help="Answer as someone who may see this.",
+)
 @click.option("--no-demo", is_flag=True, help="Do not ingest the demo corpus into an empty store.")
 def chat(data_dir: Path | None, today: str | None, audience: str, no_demo: bool) -> None:
     """Chat in the terminal (ingests the bundled demo corpus on first start)."""
@@ -109,14 +128,28 @@ def chat(data_dir: Path | None, today: str | None, audience: str, no_demo: bool)
 @data_dir_option
 @today_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question (for tools).")
-@click.option("--audience", type=AUDIENCE_CHOICE, default="public", show_default=True, help="Answer as someone who may see this.")
+@click.option(
+    "--audience",
+    type=AUDIENCE_CHOICE,
+    default="public",
+    show_default=True,
+    help="Answer as someone who may see this.",
+)
 @click.argument("question", nargs=-1, required=True)
-def ask(data_dir: Path | None, today: str | None, as_json: bool, audience: str, question: tuple[str, ...]) -> None:
+def ask(
+    data_dir: Path | None,
+    today: str | None,
+    as_json: bool,
+    audience: str,
+    question: tuple[str, ...],
+) -> None:
     """Answer a question; with '-', one question per line from standard input."""
     from_stdin = question == ("-",)
 
     async def body(app: App) -> None:
-        lines = (line.rstrip("\n") for line in sys.stdin) if from_stdin else iter([" ".join(question)])
+        lines = (
+            (line.rstrip("\n") for line in sys.stdin) if from_stdin else iter([" ".join(question)])
+        )
         options = AnswerOptions(audiences=_VISIBLE[audience], channel="cli")
         for line in lines:
             if not line.strip():
@@ -147,7 +180,9 @@ def answer_json(answer: Any) -> dict[str, Any]:
             {
                 "n": c.n,
                 "title": c.passage.title,
-                "source": c.passage.url if c.passage.source.startswith("http") else c.passage.source,
+                "source": c.passage.url
+                if c.passage.source.startswith("http")
+                else c.passage.source,
                 "record_id": c.passage.record_id,
                 "text": c.text,
                 "score": round(c.passage.score, 6),
@@ -164,7 +199,13 @@ def answer_json(answer: Any) -> dict[str, Any]:
 
 @cli.command()
 @data_dir_option
-@click.option("--audience", type=AUDIENCE_CHOICE, default="public", show_default=True, help="Who may see what is ingested.")
+@click.option(
+    "--audience",
+    type=AUDIENCE_CHOICE,
+    default="public",
+    show_default=True,
+    help="Who may see what is ingested.",
+)
 @click.argument("targets", nargs=-1, required=True)
 def ingest(data_dir: Path | None, audience: str, targets: tuple[str, ...]) -> None:
     """Ingest files, folders and URLs (PDF, DOCX, HTML, Markdown, text, feeds, ICS, CSV, JSON)."""
@@ -187,17 +228,24 @@ def ingest(data_dir: Path | None, audience: str, targets: tuple[str, ...]) -> No
 @data_dir_option
 @today_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (for tools).")
-@click.option("--kind", "kinds", multiple=True, help="Only these kinds (funding_call, event, ...).")
-def opportunities(data_dir: Path | None, today: str | None, as_json: bool, kinds: tuple[str, ...]) -> None:
+@click.option(
+    "--kind", "kinds", multiple=True, help="Only these kinds (funding_call, event, ...)."
+)
+def opportunities(
+    data_dir: Path | None, today: str | None, as_json: bool, kinds: tuple[str, ...]
+) -> None:
     """List the structured opportunities with their status on today's date."""
 
     async def body(app: App) -> None:
-        for record in await opportunity_json(app.sessions, today=app.clock.today(), kinds=kinds or None):
+        for record in await opportunity_json(
+            app.sessions, today=app.clock.today(), kinds=kinds or None
+        ):
             if as_json:
                 click.echo(json.dumps(record, ensure_ascii=False))
             else:
                 deadlines = ", ".join(record["deadlines"]) or "no deadline"
-                click.echo(f"{record['status_today']:<11} {record['id']}  {record['title'][:70]}  ({deadlines})")
+                title = record["title"][:70]
+                click.echo(f"{record['status_today']:<11} {record['id']}  {title}  ({deadlines})")
 
     _run(_with_app(data_dir, today, body, quiet=True))
 

@@ -27,7 +27,9 @@ class EmbeddingSettings(_Section):
     )
     model: str | None = Field(
         default=None,
-        description="Folder (onnx, sentence-transformers) or model name (openai, sentence-transformers)",
+        description=(
+            "Folder (onnx, sentence-transformers) or model name (openai, sentence-transformers)"
+        ),
     )
     sha256: str | None = Field(
         default=None, description="Expected sha256 of model.onnx for the onnx backend"

@@ -26,7 +26,9 @@ class Incoming:
         stripped = text.strip()
         if stripped.startswith("/") and len(stripped) > 1:
             head, _, rest = stripped[1:].partition(" ")
-            return cls(channel, user_id, chat_id, stripped, head.split("@")[0].lower(), rest.strip())
+            return cls(
+                channel, user_id, chat_id, stripped, head.split("@")[0].lower(), rest.strip()
+            )
         return cls(channel, user_id, chat_id, stripped)
 
 

@@ -23,8 +23,12 @@ async def opportunity_json(
         per_project = None
         if opp.budget_min_eur is not None or opp.budget_max_eur is not None:
             per_project = {
-                "min": opp.budget_min_eur if opp.budget_min_eur is not None else opp.budget_max_eur,
-                "max": opp.budget_max_eur if opp.budget_max_eur is not None else opp.budget_min_eur,
+                "min": opp.budget_min_eur
+                if opp.budget_min_eur is not None
+                else opp.budget_max_eur,
+                "max": opp.budget_max_eur
+                if opp.budget_max_eur is not None
+                else opp.budget_min_eur,
             }
         records.append(
             {

@@ -9,7 +9,13 @@ from typing import Literal
 OpportunityKind = Literal["funding_call", "event", "incubator_offer", "partnering", "other"]
 Audience = Literal["public", "members", "staff"]
 
-OPPORTUNITY_KINDS: tuple[str, ...] = ("funding_call", "event", "incubator_offer", "partnering", "other")
+OPPORTUNITY_KINDS: tuple[str, ...] = (
+    "funding_call",
+    "event",
+    "incubator_offer",
+    "partnering",
+    "other",
+)
 AUDIENCES: tuple[str, ...] = ("public", "members", "staff")
 
 

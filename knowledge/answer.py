@@ -66,15 +66,23 @@ def _best_sentences(passage: Passage, question_stems: set[str], limit: int = 2) 
     return text if len(text) <= 600 else text[:597].rsplit(" ", 1)[0] + "…"
 
 
-def _dedupe(passages: Sequence[Passage], top_k: int) -> list[Passage]:
-    """One passage per document (and per opportunity id), best first."""
+def _dedupe(passages: Sequence[Passage], top_k: int, *, per_document: int = 3) -> list[Passage]:
+    """The best passage per opportunity, or per section of other documents, best first.
+
+    The same opportunity may come from several sources (a snapshot and a subset of it): it
+    is cited once. A long guide may be cited for up to ``per_document`` different sections.
+    """
     seen: set[object] = set()
+    per_doc: dict[int, int] = {}
     result = []
     for passage in passages:
-        key = passage.record_id or passage.document_id
-        if key in seen or passage.document_id in seen:
+        key: object = passage.record_id or (passage.document_id, passage.section)
+        if key in seen or per_doc.get(passage.document_id, 0) >= per_document:
             continue
-        seen.update({key, passage.document_id})
+        if passage.record_id is not None and passage.document_id in per_doc:
+            continue
+        seen.add(key)
+        per_doc[passage.document_id] = per_doc.get(passage.document_id, 0) + 1
         result.append(passage)
         if len(result) == top_k:
             break
@@ -174,8 +182,12 @@ class Answerer:
     ) -> Answer:
         if self._chat_model is None:
             return Answer(
-                question, extractive_text(question, citations, today), False, citations,
-                confidence, found,
+                question,
+                extractive_text(question, citations, today),
+                False,
+                citations,
+                confidence,
+                found,
             )
         try:
             generated = await write_answer(
@@ -187,8 +199,12 @@ class Answerer:
         except ChatModelError as exc:
             logger.warning("chat model failed, answering extractively: %s", exc)
             return Answer(
-                question, extractive_text(question, citations, today), False, citations,
-                confidence, found,
+                question,
+                extractive_text(question, citations, today),
+                False,
+                citations,
+                confidence,
+                found,
             )
         if not generated.used:
             return Answer(question, DECLINE, True, (), confidence, found)

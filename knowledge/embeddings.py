@@ -14,6 +14,7 @@ import hashlib
 import importlib
 import importlib.util
 import logging
+import math
 import os
 import threading
 import time
@@ -391,7 +392,8 @@ class OnnxFolderEmbedder(_OnnxEmbedder):
                 raise EmbeddingModelError(f"embedding model folder {self.folder} has no {name}")
 
     def _model_key(self) -> str:
-        self.load()
+        if not self._model_sha:
+            self._files()  # hashes only (cached per process); the session stays unloaded
         return f"onnx:{self._model_sha[:16]}.{self._tokenizer_sha[:8]}:max{MAX_TOKENS}"
 
     def _files(self) -> tuple[Path, Path]:
@@ -444,11 +446,12 @@ class SentenceTransformersEmbedder(TextEmbedder):
         self._st: Any = None
 
     def _load(self) -> Any:
-        with self._lock:
-            if self._st is None:
-                module = importlib.import_module("sentence_transformers")
-                self._st = module.SentenceTransformer(self.model)
-            return self._st
+        if self._st is None:
+            with self._lock:
+                if self._st is None:
+                    module = importlib.import_module("sentence_transformers")
+                    self._st = module.SentenceTransformer(self.model)
+        return self._st
 
     @property
     def dimension(self) -> int:
@@ -540,8 +543,7 @@ class OpenAICompatibleEmbedder(TextEmbedder):
     def dimension(self) -> int:
         """Vector length; asks the API once (one short text) if not yet known."""
         if self._dimension is None:
-            self._embed(["dimension probe"])
-        assert self._dimension is not None
+            return int(self._embed(["dimension probe"]).shape[1])
         return self._dimension
 
     def _model_key(self) -> str:
@@ -626,7 +628,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         value = float(response.headers.get("retry-after", ""))
     except ValueError:
         return None
-    return min(max(value, 0.0), 30.0)
+    return min(max(value, 0.0), 30.0) if math.isfinite(value) else None
 
 
 # -- factory ----------------------------------------------------------------------------------

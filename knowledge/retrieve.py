@@ -26,10 +26,6 @@ from storage.models import Opportunity
 from storage.opportunities import find_by_external_ids, opportunities_by_document
 from storage.search import chunk_count, document_frequencies, lexical_search
 
-_OPEN_INTENT = frozenset(
-    {"open", "opening", "upcoming", "currently", "apply", "now", "still", "next", "coming", "future"}
-)
-
 
 @dataclass(frozen=True)
 class Retrieval:
@@ -58,7 +54,7 @@ class Retriever:
         index: VectorIndex,
         candidates: int = 40,
         rrf_k: int = 60,
-        per_document: int = 2,
+        per_document: int = 3,
     ) -> None:
         self._sessions = sessions
         self._index = index
@@ -117,11 +113,6 @@ class Retriever:
             lexical_rank=lexical_rank,
             today=today,
         )
-        if _OPEN_INTENT & set(terms):
-            # Asked for what is open: a closed call still counts, but after the open ones.
-            passages.sort(
-                key=lambda p: p.score * (0.5 if p.status_today == "closed" else 1.0), reverse=True
-            )
         return Retrieval(
             question=question,
             passages=tuple(self._diversify(passages, limit)),
@@ -207,8 +198,11 @@ class Retriever:
         return passages
 
     def _diversify(self, passages: list[Passage], limit: int) -> list[Passage]:
-        """At most a few passages per document, so one long PDF cannot crowd out the rest,
-        and one copy of boilerplate that many documents repeat word for word."""
+        """Keep at most a few passages per document, and one copy of repeated boilerplate.
+
+        One long PDF cannot crowd out the rest, and text that many documents repeat word for
+        word (general conditions) appears once.
+        """
         taken: dict[int, int] = {}
         texts: set[str] = set()
         result = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -30,7 +30,11 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     """Declarative base with JSON for dict and list columns."""
 
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, list[str]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        list[str]: JSON,
+    }
 
 
 class Source(Base):

@@ -82,4 +82,35 @@ def _no_env_leaks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
     monkeypatch.chdir(tmp_path)
-    yield
+    return
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the demo corpus ingested once per session (copy it to use it)."""
+    import asyncio
+
+    from tests.factories import DEMO_CORPUS, make_app
+
+    data_dir = tmp_path_factory.mktemp("demo-store")
+
+    async def build() -> None:
+        app = await make_app(data_dir)
+        try:
+            summary = await app.ingester.ingest([str(DEMO_CORPUS)])
+            assert summary.failed == 0, summary.errors
+        finally:
+            await app.close()
+
+    asyncio.run(build())
+    return data_dir
+
+
+@pytest.fixture
+def demo_dir(demo_store: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo store for one test."""
+    import shutil
+
+    target = tmp_path / "store"
+    shutil.copytree(demo_store, target)
+    return target

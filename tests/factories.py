@@ -8,12 +8,13 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-from bot.app import App, build_app
+from bot.app import DEMO_CORPUS, App, build_app
 from bot.config import Settings
 from knowledge.clock import FixedClock
 from knowledge.embeddings import MiniLmInt8Embedder, TextEmbedder
 
 TODAY = date(2026, 11, 28)
+__all__ = ["DEMO_CORPUS", "TODAY", "make_app", "shared_embedder"]
 
 
 @cache

@@ -26,7 +26,9 @@ def _imports(path: Path) -> set[str]:
 
 
 def _sources() -> list[Path]:
-    return [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py") if "migrations" not in p.parts]
+    return [
+        p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py") if "migrations" not in p.parts
+    ]
 
 
 def test_core_never_imports_a_chat_platform() -> None:

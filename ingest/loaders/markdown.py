@@ -79,6 +79,35 @@ def _sections(body: str) -> list[tuple[str | None, str]]:
     return [(plain(h) if h else None, plain(t)) for h, t in parts]
 
 
+def _spaced_sections(body: str, *, blank_lines: int = 3) -> list[tuple[str | None, str]]:
+    """Sections of plain text that marks its headings by space alone.
+
+    Reports exported from word processors set a title apart with several blank lines before
+    it; a short line after at least ``blank_lines`` blank lines is taken as a heading.
+    """
+    parts: list[tuple[str | None, str]] = []
+    heading: str | None = None
+    lines: list[str] = []
+    blanks = 0
+    for line in body.split("\n"):
+        stripped = line.strip()
+        if not stripped:
+            blanks += 1
+            lines.append(line)
+            continue
+        is_heading = blanks >= blank_lines and len(stripped) <= 140 and "\t" not in stripped
+        if is_heading and not (heading is not None and not "".join(lines).strip()):
+            parts.append((heading, "\n".join(lines)))
+            heading, lines = stripped, []
+        elif is_heading:
+            lines.append(stripped)  # a sub-heading right under a heading stays in its text
+        else:
+            lines.append(line)
+        blanks = 0
+    parts.append((heading, "\n".join(lines)))
+    return [(plain(h) if h else None, plain(t)) for h, t in parts if t.strip() or h]
+
+
 def load_markdown(name: str, data: bytes, limits: Limits) -> list[ParsedItem]:
     """Read Markdown or plain text into one item.
 
@@ -93,6 +122,8 @@ def load_markdown(name: str, data: bytes, limits: Limits) -> list[ParsedItem]:
     text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
     fields, body = split_front_matter(text)
     parts = _sections(body)
+    if all(heading is None for heading, _ in parts):
+        parts = _spaced_sections(body)
     sections = make_sections(parts)
     first_heading = next((h for h, _ in parts if h), None)
     title = _scalar(fields.get("title")) or first_heading or display_name(name)

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-DEMO_CORPUS = Path(__file__).resolve().parents[2] / "bot" / "demo"
 from ingest.chunk import Chunker
 from ingest.loaders import Limits
 from ingest.pipeline import Ingester, discover, reconcile
@@ -20,7 +19,7 @@ from storage.documents import all_chunk_ids
 from storage.engine import SessionFactory
 from storage.models import Document, Source
 from storage.opportunities import changes_of
-from tests.factories import shared_embedder
+from tests.factories import DEMO_CORPUS, shared_embedder
 from tests.ingest.builders import make_pdf
 
 CSV_HEAD = "id,kind,title,deadlines,budget_total_eur,description\n"
@@ -38,16 +37,25 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'store' / 'db.sqlite3'}")
     await upgrade(engine)
     sessions = session_factory(engine)
-    index = VectorIndex(client=persistent_client(tmp_path / "store" / "chroma"), embedder=shared_embedder())
+    index = VectorIndex(
+        client=persistent_client(tmp_path / "store" / "chroma"), embedder=shared_embedder()
+    )
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/calls.md":
-            return httpx.Response(200, text="---\nid: WEB-1\nkind: funding_call\ntitle: Web call\n---\n# Web call\nA call for sepsis diagnostics.")
+            return httpx.Response(
+                200,
+                text="---\nid: WEB-1\nkind: funding_call\ntitle: Web call\n---\n# Web call\nA call for sepsis diagnostics.",
+            )
         return httpx.Response(404)
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     ingester = Ingester(
-        sessions=sessions, index=index, chunker=Chunker(chunk_chars=400, overlap=50), limits=Limits(max_file_bytes=200_000), http=http
+        sessions=sessions,
+        index=index,
+        chunker=Chunker(chunk_chars=400, overlap=50),
+        limits=Limits(max_file_bytes=200_000),
+        http=http,
     )
     yield Rig(ingester, sessions, index)
     await http.aclose()
@@ -75,11 +83,15 @@ async def test_demo_corpus_ingests_and_reingest_changes_nothing(rig: Rig) -> Non
 
 async def test_changed_item_is_replaced_and_change_recorded(rig: Rig, tmp_path: Path) -> None:
     path = tmp_path / "calls.csv"
-    path.write_text(CSV_HEAD + "C-1,funding_call,Sepsis call,2027-01-10,1000000,Rapid sepsis diagnostics.\n"
-                    "C-2,funding_call,Wound call,2027-02-10,500000,Chronic wound care.\n")
+    path.write_text(
+        CSV_HEAD + "C-1,funding_call,Sepsis call,2027-01-10,1000000,Rapid sepsis diagnostics.\n"
+        "C-2,funding_call,Wound call,2027-02-10,500000,Chronic wound care.\n"
+    )
     await rig.ingester.ingest([str(path)])
-    path.write_text(CSV_HEAD + "C-1,funding_call,Sepsis call,2027-03-31,1500000,Rapid sepsis diagnostics.\n"
-                    "C-2,funding_call,Wound call,2027-02-10,500000,Chronic wound care.\n")
+    path.write_text(
+        CSV_HEAD + "C-1,funding_call,Sepsis call,2027-03-31,1500000,Rapid sepsis diagnostics.\n"
+        "C-2,funding_call,Wound call,2027-02-10,500000,Chronic wound care.\n"
+    )
     summary = await rig.ingester.ingest([str(path)])
     assert (summary.updated, summary.unchanged, summary.added) == (1, 1, 0)
     async with rig.sessions() as session:
@@ -91,7 +103,10 @@ async def test_changed_item_is_replaced_and_change_recorded(rig: Rig, tmp_path: 
 
 async def test_vanished_item_is_removed_with_its_vectors(rig: Rig, tmp_path: Path) -> None:
     path = tmp_path / "calls.csv"
-    path.write_text(CSV_HEAD + "C-1,funding_call,Sepsis call,2027-01-10,1,Sepsis.\nC-2,funding_call,Wound call,2027-02-10,1,Wounds.\n")
+    path.write_text(
+        CSV_HEAD
+        + "C-1,funding_call,Sepsis call,2027-01-10,1,Sepsis.\nC-2,funding_call,Wound call,2027-02-10,1,Wounds.\n"
+    )
     await rig.ingester.ingest([str(path)])
     path.write_text(CSV_HEAD + "C-1,funding_call,Sepsis call,2027-01-10,1,Sepsis.\n")
     summary = await rig.ingester.ingest([str(path)])
@@ -108,7 +123,10 @@ async def test_bad_files_fail_alone_and_write_nothing(rig: Rig, tmp_path: Path) 
     (tmp_path / "huge.txt").write_text("x" * 300_000)
     (tmp_path / "data.bin").write_bytes(b"\x00\x01\x02binary")
     (tmp_path / "good.md").write_text("# Lab space\nWet lab benches cost 450 euros a month.")
-    targets = [str(tmp_path / n) for n in ("empty.txt", "broken.pdf", "locked.pdf", "huge.txt", "data.bin", "good.md")]
+    targets = [
+        str(tmp_path / n)
+        for n in ("empty.txt", "broken.pdf", "locked.pdf", "huge.txt", "data.bin", "good.md")
+    ]
     summary = await rig.ingester.ingest([*targets, str(tmp_path / "missing.pdf")])
     assert summary.added == 1
     assert summary.failed == 6
@@ -144,7 +162,9 @@ async def test_reconcile_repairs_a_lagging_vector_store(rig: Rig) -> None:
 
 
 async def test_urls_are_fetched_and_http_errors_reported(rig: Rig) -> None:
-    summary = await rig.ingester.ingest(["https://cluster.example/calls.md", "https://cluster.example/gone.md"])
+    summary = await rig.ingester.ingest(
+        ["https://cluster.example/calls.md", "https://cluster.example/gone.md"]
+    )
     assert summary.added == 1
     assert summary.failed == 1
     assert "HTTP 404" in summary.errors[0]

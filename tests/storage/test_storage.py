@@ -31,7 +31,9 @@ async def test_first_upgrade_migrates_then_nothing_to_do(tmp_path: Path) -> None
 
 async def _document(session, title: str = "Doc", audience: str = "public") -> Document:
     source = await get_or_create_source(session, uri=f"file:{title}", audience=audience)
-    doc = Document(source_id=source.id, external_id="d", title=title, content_hash="h", audience=audience)
+    doc = Document(
+        source_id=source.id, external_id="d", title=title, content_hash="h", audience=audience
+    )
     session.add(doc)
     await session.flush()
     return doc
@@ -43,16 +45,24 @@ async def test_lexical_search_filters_audience_and_drops_deleted(tmp_path: Path)
     async with sessions.begin() as session:
         public = await _document(session, "Public")
         staff = await _document(session, "Staff", audience="staff")
-        await replace_chunks(session, public, [NewChunk("p1", 0, None, "microbiome network meeting")])
+        await replace_chunks(
+            session, public, [NewChunk("p1", 0, None, "microbiome network meeting")]
+        )
         await replace_chunks(session, staff, [NewChunk("s1", 0, None, "microbiome salary table")])
     async with sessions() as session:
         hits = await lexical_search(session, terms=["microbiome"], audiences=["public"])
         assert [h[0] for h in hits] == ["p1"]
         both = await lexical_search(session, terms=["microbiome"], audiences=["public", "staff"])
         assert {h[0] for h in both} == {"p1", "s1"}
-        assert await document_frequencies(session, ["microbiome", "zebra"]) == {"microbiome": 2, "zebra": 0}
+        assert await document_frequencies(session, ["microbiome", "zebra"]) == {
+            "microbiome": 2,
+            "zebra": 0,
+        }
         # quotes and FTS syntax in user text are matched literally, not parsed
-        assert await lexical_search(session, terms=['net"work', "OR", "*"], audiences=["public"]) == []
+        assert (
+            await lexical_search(session, terms=['net"work', "OR", "*"], audiences=["public"])
+            == []
+        )
     async with sessions.begin() as session:
         doc = await session.get(Document, public.id)
         assert await delete_document(session, doc) == ["p1"]
@@ -74,10 +84,19 @@ async def test_opportunity_changes_are_recorded(tmp_path: Path) -> None:
     }
     async with sessions.begin() as session:
         doc = await _document(session)
-        opp, changes = await upsert_opportunity(session, source_id=doc.source_id, document_id=doc.id, fields=fields)
+        _opp, changes = await upsert_opportunity(
+            session, source_id=doc.source_id, document_id=doc.id, fields=fields
+        )
         assert changes == []
-        moved = {**fields, "deadlines": ["2027-02-10"], "budget_total_eur": 1_500_000, "opening_date": date(2026, 12, 1)}
-        _opp, changes = await upsert_opportunity(session, source_id=doc.source_id, document_id=doc.id, fields=moved)
+        moved = {
+            **fields,
+            "deadlines": ["2027-02-10"],
+            "budget_total_eur": 1_500_000,
+            "opening_date": date(2026, 12, 1),
+        }
+        _opp, changes = await upsert_opportunity(
+            session, source_id=doc.source_id, document_id=doc.id, fields=moved
+        )
         assert {c.field for c in changes} == {"deadlines", "budget_total_eur", "opening_date"}
     async with sessions() as session:
         recorded = {c.field: (c.old, c.new) for c in await changes_of(session, "CALL-1")}

@@ -1,0 +1,142 @@
+"""The console commands, through click's runner: stable JSON shapes and clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import cli
+
+ASK_KEYS = {"question", "answer", "abstained", "citations"}
+CITATION_KEYS = {"n", "title", "source", "record_id", "text", "score"}
+OPPORTUNITY_KEYS = {
+    "id",
+    "kind",
+    "title",
+    "programme",
+    "type_of_action",
+    "status",
+    "status_today",
+    "opening_date",
+    "deadlines",
+    "two_stage",
+    "budget_total_eur",
+    "budget_per_project_eur",
+    "countries",
+    "org_types",
+    "url",
+    "source",
+}
+
+
+def test_ask_json_reads_one_question_per_line(demo_dir: Path) -> None:
+    stdin = "What does the Launchpad incubator offer?\n\nWhat is the price of a Tesla in Peru?\n"
+    result = CliRunner().invoke(
+        cli,
+        ["ask", "--json", "--data-dir", str(demo_dir), "--today", "2026-11-28", "-"],
+        input=stdin,
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 2
+    first, second = lines
+    assert set(first) >= ASK_KEYS
+    assert first["abstained"] is False
+    assert first["citations"]
+    for citation in first["citations"]:
+        assert set(citation) >= CITATION_KEYS
+    assert any(c["record_id"] == "KBR-LAUNCHPAD-2027" for c in first["citations"])
+    assert second["abstained"] is True
+    assert second["citations"] == []
+
+
+def test_ask_plain_text_lists_sources(demo_dir: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["ask", "--data-dir", str(demo_dir), "How", "much", "is", "an", "S1", "lab", "bench?"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Sources:" in result.output
+
+
+def test_opportunities_json_has_the_stable_fields(demo_dir: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["opportunities", "--json", "--data-dir", str(demo_dir), "--today", "2026-11-28"]
+    )
+    assert result.exit_code == 0, result.output
+    records = {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
+    for record in records.values():
+        assert set(record) >= OPPORTUNITY_KEYS
+    ipv = records["KBR-IPV-2026"]
+    assert ipv["status_today"] == "closed"
+    assert ipv["deadlines"] == ["2026-10-15"]
+    assert ipv["budget_per_project_eur"] == {"min": 5000, "max": 15000}
+    assert ipv["budget_total_eur"] == 200000
+    scale = records["KBR-SCALE-2027"]
+    assert scale["two_stage"] is True
+    assert scale["deadlines"] == ["2027-02-26", "2027-06-18"]
+    assert records["KBR-GREEN-2027"]["status_today"] == "forthcoming"
+    assert any(r["kind"] == "event" for r in records.values())
+
+
+def test_opportunities_status_follows_today(demo_dir: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["opportunities", "--json", "--data-dir", str(demo_dir), "--today", "2026-09-01"]
+    )
+    records = {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert records["KBR-IPV-2026"]["status_today"] == "open"
+
+
+def test_ingest_reports_summary_and_fails_on_bad_files(tmp_path: Path) -> None:
+    good = tmp_path / "offer.md"
+    good.write_text(
+        "---\nid: OFF-1\nkind: incubator_offer\ntitle: Desk space\n---\n# Desk space\nDesks for start-ups."
+    )
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    result = CliRunner().invoke(
+        cli, ["ingest", "--data-dir", str(tmp_path / "d"), str(good), str(empty)]
+    )
+    assert result.exit_code == 1
+    assert "1 added" in result.stdout
+    assert "1 failed" in result.stdout
+    assert f"error: {empty}" in result.stderr
+    again = CliRunner().invoke(cli, ["ingest", "--data-dir", str(tmp_path / "d"), str(good)])
+    assert again.exit_code == 0
+    assert "1 unchanged" in again.stdout
+
+
+def test_bad_today_is_named(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["ask", "--data-dir", str(tmp_path), "--today", "28/11/2026", "hi"]
+    )
+    assert result.exit_code != 0
+    assert "--today" in result.output
+
+
+def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, ["db", "upgrade", "--data-dir", str(tmp_path)])
+    second = runner.invoke(cli, ["db", "upgrade", "--data-dir", str(tmp_path)])
+    assert "database upgraded" in first.output
+    assert "already up to date" in second.output
+
+
+def test_data_dir_from_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CLUSTERBOT_DATA_DIR", str(tmp_path / "envdir"))
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0
+    assert (tmp_path / "envdir" / "clusterbot.sqlite3").exists()
+
+
+def test_chat_ingests_demo_on_first_start_and_answers(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["chat", "--data-dir", str(tmp_path / "fresh"), "--today", "2026-11-28"],
+        input="/help\nWhen is the Investor Day?\n/quit\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "First start: ingesting the demo corpus" in result.stderr
+    assert "Commands:" in result.stdout
+    assert "Sources:" in result.stdout
