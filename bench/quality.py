@@ -48,6 +48,7 @@ class Hit:
     record_id: str | None
     source: str
     text: str
+    chunk_id: str = ""
 
 
 def _norm(text: str) -> str:
@@ -75,14 +76,19 @@ def ranking_metrics(rankings: Sequence[tuple[list[Hit], dict[str, Any]]]) -> dic
     return {"recall@1": r1 / n, "recall@5": r5 / n, "mrr": rr / n}
 
 
-def dedupe_hits(hits: Sequence[Hit], k: int = 10) -> list[Hit]:
+def dedupe_hits(hits: Sequence[Hit], k: int = 10, per_document: int = 3) -> list[Hit]:
+    """The same policy as our citations: one per opportunity, up to 3 per other document."""
     seen: set[object] = set()
+    per_doc: dict[int, int] = {}
     out = []
     for hit in hits:
-        key = hit.record_id or hit.document_id
-        if key in seen or hit.document_id in seen:
+        key = hit.record_id or hit.chunk_id
+        if key in seen or per_doc.get(hit.document_id, 0) >= per_document:
             continue
-        seen.update({key, hit.document_id})
+        if hit.record_id is not None and hit.document_id in per_doc:
+            continue
+        seen.add(key)
+        per_doc[hit.document_id] = per_doc.get(hit.document_id, 0) + 1
         out.append(hit)
         if len(out) == k:
             break
@@ -143,7 +149,7 @@ async def _chunk_table(app) -> dict[str, tuple[Hit, str, str | None, str]]:
             .join(Source, Document.source_id == Source.id)
             .outerjoin(Opportunity, Opportunity.document_id == Document.id)
         )
-        return {r[0]: (Hit(r[3], r[6], r[5], r[1]), r[4], r[2], r[1]) for r in rows}
+        return {r[0]: (Hit(r[3], r[6], r[5], r[1], r[0]), r[4], r[2], r[1]) for r in rows}
 
 
 async def main() -> None:

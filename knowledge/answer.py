@@ -67,16 +67,16 @@ def _best_sentences(passage: Passage, question_stems: set[str], limit: int = 2) 
 
 
 def _dedupe(passages: Sequence[Passage], top_k: int, *, per_document: int = 3) -> list[Passage]:
-    """The best passage per opportunity, or per section of other documents, best first.
+    """The best passage per opportunity, and up to ``per_document`` of other documents.
 
     The same opportunity may come from several sources (a snapshot and a subset of it): it
-    is cited once. A long guide may be cited for up to ``per_document`` different sections.
+    is cited once. A long guide or report may be cited for several of its passages.
     """
     seen: set[object] = set()
     per_doc: dict[int, int] = {}
     result = []
     for passage in passages:
-        key: object = passage.record_id or (passage.document_id, passage.section)
+        key: object = passage.record_id or passage.chunk_id
         if key in seen or per_doc.get(passage.document_id, 0) >= per_document:
             continue
         if passage.record_id is not None and passage.document_id in per_doc:
