@@ -25,7 +25,7 @@ from bench.common import SHARED, machine
 from bot.app import build_app
 from bot.config import Settings
 from ingest.chunk import embedding_text
-from storage.documents import all_chunk_ids, chunk_texts
+from storage.documents import all_vector_ids, chunk_texts
 
 
 def peak_rss_mb() -> float:
@@ -49,7 +49,7 @@ async def main() -> None:
         elapsed = time.perf_counter() - started
         rss_ingest = peak_rss_mb()
         async with app.sessions() as session:
-            ids = sorted(await all_chunk_ids(session))
+            ids = sorted(await all_vector_ids(session))
             random.Random(7).shuffle(ids)
             rows = await chunk_texts(session, ids[: args.sample])
         texts = [embedding_text(None if r.shared else r.title, r.section, r.text) for r in rows]

@@ -13,11 +13,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 
 from ingest.chunk import Chunker, embedding_text, mark_shared
 from ingest.errors import IngestError
@@ -26,13 +27,14 @@ from ingest.types import ParsedItem
 from knowledge.vectors import VectorIndex
 from storage.documents import (
     NewChunk,
-    all_chunk_ids,
-    chunk_ids_of,
+    all_vector_ids,
     chunk_texts,
     delete_document,
     documents_of,
     get_or_create_source,
+    referenced_vector_ids,
     replace_chunks,
+    vector_ids_of,
 )
 from storage.engine import SessionFactory
 from storage.models import Document, utcnow
@@ -138,6 +140,7 @@ class _Planned:
     item: ParsedItem
     digest: str
     chunks: list[NewChunk]
+    kind: str
 
 
 class Ingester:
@@ -238,92 +241,84 @@ class Ingester:
             if existing.get(item.external_id) == digest:
                 summary.unchanged += 1
                 continue
-            planned.append(_Planned(item, digest, chunks))
+            kind = item.opportunity.kind if item.opportunity else "document"
+            keyed = [
+                replace(c, vector_id=vector_key(c, audience=audience, kind=kind)) for c in chunks
+            ]
+            planned.append(_Planned(item, digest, keyed, kind))
         vanished = set(existing) - set(unique)
         if not planned and not vanished:
             return
-        vectors = await self._embed(planned, audience=audience, summary=summary)
-        stale_ids: list[str] = []
-        kept_ids: list[tuple[str, dict[str, Any]]] = []
-        doc_ids: dict[str, int] = {}
+        vectors = await self._embed(planned, summary=summary)
+        released: set[str] = set()
+        kept: dict[str, dict[str, Any]] = {}
         async with self._sessions.begin() as session:
             source = await get_or_create_source(session, uri=uri, audience=audience)
             docs = await documents_of(session, source.id)
             for plan in planned:
                 doc = docs.get(plan.item.external_id)
-                fields = _opportunity_fields(plan.item)
-                kind = fields["kind"] if fields else "document"
                 if doc is None:
-                    doc = Document(
-                        source_id=source.id,
-                        external_id=plan.item.external_id,
-                        title=plan.item.title,
-                        url=plan.item.url,
-                        audience=audience,
-                        kind=kind,
-                        content_hash=plan.digest,
-                        chars=len(plan.item.text),
-                    )
+                    doc = Document(source_id=source.id, external_id=plan.item.external_id)
                     session.add(doc)
-                    await session.flush()
                     summary.added += 1
                 else:
-                    old_ids = set(await chunk_ids_of(session, doc.id))
-                    new_ids = {c.id for c in plan.chunks}
-                    stale_ids.extend(old_ids - new_ids)
-                    meta = {"audience": audience, "kind": kind, "document_id": doc.id}
-                    kept_ids.extend((i, meta) for i in old_ids & new_ids)
-                    doc.title, doc.url, doc.audience, doc.kind = (
-                        plan.item.title,
-                        plan.item.url,
-                        audience,
-                        kind,
-                    )
-                    doc.content_hash, doc.chars, doc.updated_at = (
-                        plan.digest,
-                        len(plan.item.text),
-                        utcnow(),
-                    )
+                    old = await vector_ids_of(session, doc.id)
+                    new = {c.vector_id for c in plan.chunks}
+                    released |= old - new
+                    # Same text, same vector: only the filter fields may have changed.
+                    kept.update({v: {"audience": audience, "kind": plan.kind} for v in old & new})
+                    doc.updated_at = utcnow()
                     summary.updated += 1
-                doc_ids[plan.item.external_id] = doc.id
+                doc.title, doc.url, doc.audience, doc.kind = (
+                    plan.item.title,
+                    plan.item.url,
+                    audience,
+                    plan.kind,
+                )
+                doc.content_hash, doc.chars = plan.digest, len(plan.item.text)
+                await session.flush()
                 await replace_chunks(session, doc, plan.chunks)
+                fields = _opportunity_fields(plan.item)
                 if fields is not None:
                     _opp, changes = await upsert_opportunity(
                         session, source_id=source.id, document_id=doc.id, fields=fields
                     )
                     summary.changes += len(changes)
             for external_id in vanished:
-                stale_ids.extend(await delete_document(session, docs[external_id]))
+                released |= await delete_document(session, docs[external_id])
                 summary.removed += 1
-        await asyncio.to_thread(
-            self._write_vectors, planned, vectors, doc_ids, audience, stale_ids, kept_ids
-        )
+            await session.flush()
+            stale = released - await referenced_vector_ids(session, sorted(released))
+        await asyncio.to_thread(self._write_vectors, planned, vectors, kept, stale, audience)
 
-    async def _embed(
-        self, planned: list[_Planned], *, audience: str, summary: IngestSummary
-    ) -> dict[str, Any]:
-        """Vectors for chunks that do not have one yet (same id means same text)."""
-        all_chunks = [(plan.item.title, c) for plan in planned for c in plan.chunks]
-        have = await asyncio.to_thread(self._index.existing, [c.id for _t, c in all_chunks])
-        # Identical embedding texts (shared boilerplate) are embedded once.
-        by_text: dict[str, list[str]] = {}
-        for title, c in all_chunks:
-            if c.id not in have:
-                text = embedding_text(None if c.shared else title, c.section, c.text)
-                by_text.setdefault(text, []).append(c.id)
+    async def _embed(self, planned: list[_Planned], *, summary: IngestSummary) -> dict[str, Any]:
+        """Vectors for the vector ids the store does not hold yet, each embedded once."""
+        texts: dict[str, str] = {}
+        for plan in planned:
+            for c in plan.chunks:
+                texts.setdefault(
+                    c.vector_id,
+                    embedding_text(None if c.shared else plan.item.title, c.section, c.text),
+                )
+        have = await asyncio.to_thread(self._index.existing, list(texts))
         vectors: dict[str, Any] = {}
-        for text in [t for t in by_text if t in self._run_cache]:
-            for chunk_id in by_text.pop(text):
-                vectors[chunk_id] = self._run_cache[text]
+        by_text: dict[str, list[str]] = {}
+        for vector_id, text in texts.items():
+            if vector_id in have:
+                continue
+            if text in self._run_cache:
+                vectors[vector_id] = self._run_cache[text]
+            else:
+                by_text.setdefault(text, []).append(vector_id)
         todo = list(by_text)
         step = 256
         for start in range(0, len(todo), step):
-            texts = todo[start : start + step]
-            array = await asyncio.to_thread(self._index.embedder.embed_array, texts)
-            for text, row in zip(texts, array, strict=True):
+            batch = todo[start : start + step]
+            array = await asyncio.to_thread(self._index.embedder.embed_array, batch)
+            for text, row in zip(batch, array, strict=True):
                 self._run_cache[text] = row
-                for chunk_id in by_text[text]:
-                    vectors[chunk_id] = row
+                for vector_id in by_text[text]:
+                    vectors[vector_id] = row
             if len(todo) > step:
                 self._progress(f"  embedded {min(start + step, len(todo))}/{len(todo)} chunks")
         summary.chunks_embedded += len(todo)
@@ -333,49 +328,48 @@ class Ingester:
         self,
         planned: list[_Planned],
         vectors: dict[str, Any],
-        doc_ids: dict[str, int],
+        kept: dict[str, dict[str, Any]],
+        stale: set[str],
         audience: str,
-        stale_ids: list[str],
-        kept_ids: list[tuple[str, dict[str, Any]]],
     ) -> None:
-        import numpy as np
-
-        ids: list[str] = []
-        rows: list[Any] = []
-        metas: list[dict[str, Any]] = []
-        for plan in planned:
-            fields = plan.item.opportunity
-            kind = fields.kind if fields else "document"
-            for chunk in plan.chunks:
-                if chunk.id in vectors:
-                    ids.append(chunk.id)
-                    rows.append(vectors[chunk.id])
-                    metas.append(
-                        {
-                            "audience": audience,
-                            "kind": kind,
-                            "document_id": doc_ids[plan.item.external_id],
-                        }
-                    )
+        metas = {
+            c.vector_id: {"audience": audience, "kind": plan.kind}
+            for plan in planned
+            for c in plan.chunks
+        }
+        ids = [v for v in vectors if v in metas]
         if ids:
-            self._index.upsert(ids=ids, vectors=np.vstack(rows), metadatas=metas)
-        if kept_ids:
-            self._index.update_metadata(
-                ids=[i for i, _m in kept_ids], metadatas=[m for _i, m in kept_ids]
+            self._index.upsert(
+                ids=ids,
+                vectors=np.vstack([vectors[v] for v in ids]),
+                metadatas=[metas[v] for v in ids],
             )
-        if stale_ids:
-            self._index.delete(stale_ids)
+        update = [v for v in kept if v not in vectors]
+        if update:
+            self._index.update_metadata(ids=update, metadatas=[kept[v] for v in update])
+        if stale:
+            self._index.delete(sorted(stale))
+
+
+def vector_key(chunk: NewChunk, *, audience: str, kind: str) -> str:
+    """The vector a chunk uses: its own, or for shared boilerplate one per text and filter."""
+    if not chunk.shared:
+        return chunk.id
+    digest = hashlib.sha256(
+        f"{audience}\x00{kind}\x00{chunk.section}\x00{chunk.text}".encode()
+    ).hexdigest()
+    return "shared-" + digest[:40]
 
 
 async def reconcile(sessions: SessionFactory, index: VectorIndex, *, batch: int = 256) -> int:
-    """Make the vector store hold exactly the database's chunks; returns vectors written."""
+    """Make the vector store hold exactly the vectors the chunks use; returns vectors written."""
     async with sessions() as session:
-        db_ids = await all_chunk_ids(session)
-    vec_ids = await asyncio.to_thread(index.ids)
-    extra = sorted(vec_ids - db_ids)
+        expected = await all_vector_ids(session)
+    present = await asyncio.to_thread(index.ids)
+    extra = sorted(present - expected)
     if extra:
         await asyncio.to_thread(index.delete, extra)
-    missing = sorted(db_ids - vec_ids)
+    missing = sorted(expected - present)
     written = 0
     for start in range(0, len(missing), batch):
         async with sessions() as session:
@@ -384,12 +378,9 @@ async def reconcile(sessions: SessionFactory, index: VectorIndex, *, batch: int 
         array = await asyncio.to_thread(index.embedder.embed_array, texts)
         await asyncio.to_thread(
             index.upsert,
-            ids=[r.id for r in rows],
+            ids=[r.vector_id for r in rows],
             vectors=array,
-            metadatas=[
-                {"audience": r.audience, "kind": r.kind, "document_id": r.document_id}
-                for r in rows
-            ],
+            metadatas=[{"audience": r.audience, "kind": r.kind} for r in rows],
         )
         written += len(rows)
     if extra or missing:
@@ -397,4 +388,4 @@ async def reconcile(sessions: SessionFactory, index: VectorIndex, *, batch: int 
     return written
 
 
-__all__ = ["IngestSummary", "Ingester", "content_hash", "discover", "reconcile"]
+__all__ = ["IngestSummary", "Ingester", "content_hash", "discover", "reconcile", "vector_key"]

@@ -20,7 +20,7 @@ from knowledge.dates import status_on
 from knowledge.text import content_terms, identifiers, words
 from knowledge.types import Passage
 from knowledge.vectors import VectorIndex
-from storage.documents import chunk_ids_of, chunks_by_ids
+from storage.documents import chunk_ids_of, chunks_by_ids, chunks_for_vectors
 from storage.engine import SessionFactory
 from storage.models import Opportunity
 from storage.opportunities import find_by_external_ids, opportunities_by_document
@@ -77,10 +77,13 @@ class Retriever:
         phrases = [" ".join(words(i)) for i in ids]
         vector_task = asyncio.to_thread(self._index.embedder.embed_array, [question], query=True)
         vector = (await vector_task)[0]
-        dense = await self._index.aquery(
+        dense_vectors = await self._index.aquery(
             vector, limit=self._candidates, audiences=audiences, kinds=kinds
         )
         async with self._sessions() as session:
+            # Shared boilerplate has one vector for many chunks: take one chunk for it.
+            owner = await chunks_for_vectors(session, [v for v, _s in dense_vectors])
+            dense = [(owner[v], score) for v, score in dense_vectors if v in owner]
             lexical = await lexical_search(
                 session,
                 terms=terms,

@@ -66,7 +66,9 @@ class VectorIndex:
         self._collection = client.get_or_create_collection(
             collection_name(embedder.model_id),
             embedding_function=_ExplicitEmbeddingFunction(embedder),  # type: ignore[arg-type]
-            configuration={"hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": _EF_SEARCH}},
+            configuration={
+                "hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": _EF_SEARCH}
+            },
             metadata={"model_id": embedder.model_id},
         )
         hnsw = (self._collection.configuration or {}).get("hnsw") or {}

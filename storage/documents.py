@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Chunk, Document, Source, utcnow
@@ -24,6 +24,7 @@ class NewChunk:
     section: str | None
     text: str
     shared: bool = False
+    vector_id: str = ""
 
 
 async def get_or_create_source(
@@ -73,6 +74,7 @@ async def replace_chunks(
             section=c.section,
             text=c.text,
             shared=c.shared,
+            vector_id=c.vector_id or c.id,
         )
         for c in chunks
     )
@@ -95,8 +97,43 @@ async def replace_chunks(
         )
 
 
-async def delete_chunks(session: AsyncSession, document_id: int) -> list[str]:
-    """Delete a document's chunks and lexical rows; returns the deleted chunk ids."""
+async def vector_ids_of(session: AsyncSession, document_id: int) -> set[str]:
+    """The vector ids a document's chunks use."""
+    rows = await session.scalars(select(Chunk.vector_id).where(Chunk.document_id == document_id))
+    return set(rows)
+
+
+async def referenced_vector_ids(session: AsyncSession, ids: Sequence[str]) -> set[str]:
+    """Which of these vector ids some chunk still uses."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        batch = list(ids[start : start + 500])
+        found.update(
+            await session.scalars(select(Chunk.vector_id).where(Chunk.vector_id.in_(batch)))
+        )
+    return found
+
+
+async def all_vector_ids(session: AsyncSession) -> set[str]:
+    """Every vector id the chunks use (what the vector store must hold)."""
+    return set(await session.scalars(select(Chunk.vector_id).distinct()))
+
+
+async def chunks_for_vectors(session: AsyncSession, ids: Sequence[str]) -> dict[str, str]:
+    """For each vector id, one chunk that uses it (the copies of boilerplate are alike)."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Chunk.vector_id, func.min(Chunk.id))
+        .where(Chunk.vector_id.in_(list(ids)))
+        .group_by(Chunk.vector_id)
+    )
+    return {vector_id: chunk_id for vector_id, chunk_id in rows}
+
+
+async def delete_chunks(session: AsyncSession, document_id: int) -> set[str]:
+    """Delete a document's chunks and lexical rows; returns the vector ids they used."""
+    vectors = await vector_ids_of(session, document_id)
     ids = await chunk_ids_of(session, document_id)
     if ids and _uses_fts5(session):
         for start in range(0, len(ids), 500):
@@ -107,19 +144,14 @@ async def delete_chunks(session: AsyncSession, document_id: int) -> list[str]:
                 {f"p{i}": v for i, v in enumerate(batch)},
             )
     await session.execute(delete(Chunk).where(Chunk.document_id == document_id))
-    return ids
+    return vectors
 
 
-async def delete_document(session: AsyncSession, document: Document) -> list[str]:
-    """Delete a document with its chunks and opportunity; returns the deleted chunk ids."""
-    ids = await delete_chunks(session, document.id)
+async def delete_document(session: AsyncSession, document: Document) -> set[str]:
+    """Delete a document with its chunks and opportunity; returns the vector ids they used."""
+    vectors = await delete_chunks(session, document.id)
     await session.delete(document)
-    return ids
-
-
-async def all_chunk_ids(session: AsyncSession) -> set[str]:
-    """Every chunk id in the database (to reconcile the vector store)."""
-    return set(await session.scalars(select(Chunk.id)))
+    return vectors
 
 
 async def chunks_by_ids(session: AsyncSession, ids: Sequence[str]) -> list[Chunk]:
@@ -144,7 +176,7 @@ async def chunks_by_ids(session: AsyncSession, ids: Sequence[str]) -> list[Chunk
 class ChunkToEmbed:
     """What the vector store needs to (re-)embed one chunk."""
 
-    id: str
+    vector_id: str
     text: str
     section: str | None
     title: str
@@ -154,13 +186,14 @@ class ChunkToEmbed:
     shared: bool
 
 
-async def chunk_texts(session: AsyncSession, ids: Sequence[str]) -> list[ChunkToEmbed]:
-    """The given chunks with their document's title, audience and kind."""
-    if not ids:
+async def chunk_texts(session: AsyncSession, vector_ids: Sequence[str]) -> list[ChunkToEmbed]:
+    """One chunk per vector id, with its document's title, audience and kind."""
+    if not vector_ids:
         return []
+    chosen = await chunks_for_vectors(session, vector_ids)
     rows = await session.execute(
         select(
-            Chunk.id,
+            Chunk.vector_id,
             Chunk.text,
             Chunk.section,
             Document.title,
@@ -170,7 +203,7 @@ async def chunk_texts(session: AsyncSession, ids: Sequence[str]) -> list[ChunkTo
             Chunk.shared,
         )
         .join(Document, Chunk.document_id == Document.id)
-        .where(Chunk.id.in_(list(ids)))
+        .where(Chunk.id.in_(list(chosen.values())))
     )
     return [ChunkToEmbed(*row) for row in rows]
 
@@ -178,13 +211,16 @@ async def chunk_texts(session: AsyncSession, ids: Sequence[str]) -> list[ChunkTo
 __all__ = [
     "ChunkToEmbed",
     "NewChunk",
-    "all_chunk_ids",
+    "all_vector_ids",
     "chunk_ids_of",
     "chunk_texts",
     "chunks_by_ids",
+    "chunks_for_vectors",
     "delete_chunks",
     "delete_document",
     "documents_of",
     "get_or_create_source",
+    "referenced_vector_ids",
     "replace_chunks",
+    "vector_ids_of",
 ]

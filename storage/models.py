@@ -95,8 +95,10 @@ class Chunk(Base):
     section: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     # Boilerplate repeated across many items of a source (e.g. the general conditions of
-    # every EU topic): embedded without its document's title, so one vector serves all copies.
+    # every EU topic) is embedded without its document's title, and all copies share one
+    # vector: identical vectors by the hundred would crowd dense results and degrade HNSW.
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    vector_id: Mapped[str] = mapped_column(String(64), index=True)
 
     document: Mapped[Document] = relationship(back_populates="chunks")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,9 @@ from ingest.loaders import Limits
 from ingest.pipeline import Ingester, discover, reconcile
 from knowledge.vectors import VectorIndex, persistent_client
 from storage import create_engine, session_factory, upgrade
-from storage.documents import all_chunk_ids
+from storage.documents import all_vector_ids
 from storage.engine import SessionFactory
-from storage.models import Document, Source
+from storage.models import Chunk, Document, Source
 from storage.opportunities import changes_of
 from tests.factories import DEMO_CORPUS, shared_embedder
 from tests.ingest.builders import make_pdf
@@ -64,7 +65,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
 
 async def _consistent(rig: Rig) -> set[str]:
     async with rig.sessions() as session:
-        ids = await all_chunk_ids(session)
+        ids = await all_vector_ids(session)
     assert rig.index.ids() == ids
     return ids
 
@@ -180,3 +181,31 @@ def test_discover_skips_hidden_and_provenance_files(tmp_path: Path) -> None:
     found, errors = discover([str(tmp_path), str(tmp_path / "nope")])
     assert found == [str(tmp_path / "notes.md")]
     assert errors == [f"{tmp_path / 'nope'}: no such file or folder"]
+
+
+async def test_shared_boilerplate_gets_one_vector(rig: Rig, tmp_path: Path) -> None:
+    boiler = (
+        "Eligible countries are described in Annex B of the General Annexes of the programme. "
+        "Admissibility conditions and page limits are described in Annex A and Annex E. "
+        "Financial and operational capacity and exclusion are described in Annex C. "
+        "Award criteria, scoring and thresholds are described in Annex D of the General Annexes."
+    )
+    rows = [
+        {"id": f"T-{n}", "kind": "funding_call", "title": f"Topic {n}", "description": (f"Topic {n} funds research on {w}. " * 12)[:370] + f"\n\n{boiler}"}
+        for n, w in enumerate(["sepsis", "wounds", "vaccines", "microbiome"])
+    ]
+    path = tmp_path / "topics.json"
+    path.write_text(json.dumps(rows))
+    summary = await rig.ingester.ingest([str(path)])
+    async with rig.sessions() as session:
+        chunks = (await session.scalars(select(Chunk))).all()
+    shared = [c for c in chunks if c.shared]
+    assert len(shared) == 4
+    assert len({c.vector_id for c in shared}) == 1
+    assert summary.chunks_embedded == len({c.vector_id for c in chunks})
+    await _consistent(rig)
+    # Removing three of the four topics keeps the shared vector; removing all drops it.
+    path.write_text(json.dumps(rows[:1]))
+    await rig.ingester.ingest([str(path)])
+    await _consistent(rig)
+    assert shared[0].vector_id in rig.index.ids()

@@ -65,7 +65,7 @@ async def test_lexical_search_filters_audience_and_drops_deleted(tmp_path: Path)
         )
     async with sessions.begin() as session:
         doc = await session.get(Document, public.id)
-        assert await delete_document(session, doc) == ["p1"]
+        assert await delete_document(session, doc) == {"p1"}
     async with sessions() as session:
         assert await lexical_search(session, terms=["microbiome"], audiences=["public"]) == []
     await engine.dispose()

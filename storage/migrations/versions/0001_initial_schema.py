@@ -78,11 +78,13 @@ def upgrade() -> None:
         sa.Column("section", sa.Text(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("shared", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("vector_id", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(["document_id"], ["documents.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("chunks", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_chunks_document_id"), ["document_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_chunks_vector_id"), ["vector_id"], unique=False)
 
     op.create_table(
         "opportunities",
