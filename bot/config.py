@@ -36,7 +36,7 @@ class EmbeddingSettings(_Section):
     )
     base_url: str | None = Field(default=None, description="Base URL of the embeddings API")
     api_key: SecretStr | None = Field(default=None, description="API key of the embeddings API")
-    batch_size: int = Field(default=32, ge=1, le=1024, description="Texts embedded per batch")
+    batch_size: int = Field(default=16, ge=1, le=1024, description="Texts embedded per batch")
     query_prefix: str = Field(default="", description="Prefix added to queries (e5: 'query: ')")
     document_prefix: str = Field(
         default="", description="Prefix added to documents (e5: 'passage: ')"

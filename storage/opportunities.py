@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Opportunity, OpportunityChange, Source, utcnow
@@ -102,11 +102,12 @@ async def opportunities_by_document(
 async def find_by_external_ids(
     session: AsyncSession, external_ids: Sequence[str]
 ) -> list[Opportunity]:
-    """Opportunities whose identifier is one of these (case-insensitive match by caller)."""
+    """Opportunities whose identifier is one of these, ignoring case."""
     if not external_ids:
         return []
+    wanted = [i.upper() for i in external_ids]
     rows = await session.scalars(
-        select(Opportunity).where(Opportunity.external_id.in_(list(external_ids)))
+        select(Opportunity).where(func.upper(Opportunity.external_id).in_(wanted))
     )
     return list(rows)
 

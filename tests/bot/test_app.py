@@ -45,7 +45,9 @@ async def test_changing_the_embedding_model_reindexes(demo_dir: Path) -> None:
 
 async def test_console_loop_answers_and_quits(demo_dir: Path) -> None:
     app = await make_app(demo_dir)
-    lines = iter(["/help", "How much does an S1 bench cost per month?", "/nonsense", "/quit", "never read"])
+    lines = iter(
+        ["/help", "How much does an S1 bench cost per month?", "/nonsense", "/quit", "never read"]
+    )
     out = io.StringIO()
     try:
         await chat_loop(app.router, app.context(), read_line=lambda: next(lines), out=out)

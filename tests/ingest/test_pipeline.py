@@ -191,7 +191,12 @@ async def test_shared_boilerplate_gets_one_vector(rig: Rig, tmp_path: Path) -> N
         "Award criteria, scoring and thresholds are described in Annex D of the General Annexes."
     )
     rows = [
-        {"id": f"T-{n}", "kind": "funding_call", "title": f"Topic {n}", "description": (f"Topic {n} funds research on {w}. " * 12)[:370] + f"\n\n{boiler}"}
+        {
+            "id": f"T-{n}",
+            "kind": "funding_call",
+            "title": f"Topic {n}",
+            "description": (f"Topic {n} funds research on {w}. " * 12)[:370] + f"\n\n{boiler}",
+        }
         for n, w in enumerate(["sepsis", "wounds", "vaccines", "microbiome"])
     ]
     path = tmp_path / "topics.json"

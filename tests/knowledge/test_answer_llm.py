@@ -26,12 +26,18 @@ def server() -> Iterator[FakeOpenAIServer]:
 
 def _model(server: FakeOpenAIServer):
     return build_chat_model(
-        LlmSettings(provider="openai", base_url=server.base_url, api_key="sk-test-secret", timeout_s=2)
+        LlmSettings(
+            provider="openai", base_url=server.base_url, api_key="sk-test-secret", timeout_s=2
+        )
     )
 
 
-async def test_generated_answer_keeps_only_used_citations(demo_dir: Path, server: FakeOpenAIServer) -> None:
-    server.enqueue_chat("Launchpad gives a stipend and free lab space [1]. See https://evil.example/x too [9].")
+async def test_generated_answer_keeps_only_used_citations(
+    demo_dir: Path, server: FakeOpenAIServer
+) -> None:
+    server.enqueue_chat(
+        "Launchpad gives a stipend and free lab space [1]. See https://evil.example/x too [9]."
+    )
     app = await make_app(demo_dir, chat_model=_model(server))
     try:
         answer = await app.answerer.answer(QUESTION)
@@ -48,7 +54,9 @@ async def test_generated_answer_keeps_only_used_citations(demo_dir: Path, server
     assert "sk-test-secret" not in prompt
 
 
-async def test_answer_without_valid_citation_is_declined(demo_dir: Path, server: FakeOpenAIServer) -> None:
+async def test_answer_without_valid_citation_is_declined(
+    demo_dir: Path, server: FakeOpenAIServer
+) -> None:
     server.enqueue_chat("I think it is great.")
     app = await make_app(demo_dir, chat_model=_model(server))
     try:
@@ -59,7 +67,9 @@ async def test_answer_without_valid_citation_is_declined(demo_dir: Path, server:
     assert answer.text == DECLINE
 
 
-async def test_chat_model_outage_falls_back_to_extractive(demo_dir: Path, server: FakeOpenAIServer, caplog) -> None:
+async def test_chat_model_outage_falls_back_to_extractive(
+    demo_dir: Path, server: FakeOpenAIServer, caplog
+) -> None:
     server.respond_next(500, times=5)
     app = await make_app(demo_dir, chat_model=_model(server))
     try:
@@ -71,10 +81,14 @@ async def test_chat_model_outage_falls_back_to_extractive(demo_dir: Path, server
     assert "sk-test-secret" not in caplog.text
 
 
-async def test_unanswerable_question_never_reaches_the_chat_model(demo_dir: Path, server: FakeOpenAIServer) -> None:
+async def test_unanswerable_question_never_reaches_the_chat_model(
+    demo_dir: Path, server: FakeOpenAIServer
+) -> None:
     app = await make_app(demo_dir, chat_model=_model(server))
     try:
-        answer = await app.answerer.answer("What is the exchange rate of the Icelandic krona to the yen?")
+        answer = await app.answerer.answer(
+            "What is the exchange rate of the Icelandic krona to the yen?"
+        )
     finally:
         await app.close()
     assert answer.abstained

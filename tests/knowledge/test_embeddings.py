@@ -26,10 +26,10 @@ from knowledge.embeddings import (
     OpenAICompatibleEmbedder,
     SentenceTransformersEmbedder,
     TextEmbedder,
-    _package_file,
     build_embedder,
     file_sha256,
 )
+from knowledge.embeddings.base import _package_file
 from tests.fakes.openai_server import FakeOpenAIServer, fake_embedding
 
 KEY = "sk-test-embeddings-0123456789"
