@@ -133,7 +133,7 @@ def fit_logistic(
     return w
 
 
-async def _chunk_table(app) -> dict[str, tuple[Hit, str, str | None, str]]:
+async def _chunk_table(app) -> dict[str, tuple[Hit, str, str | None, str, str]]:
     async with app.sessions() as session:
         rows = await session.execute(
             select(
@@ -144,12 +144,13 @@ async def _chunk_table(app) -> dict[str, tuple[Hit, str, str | None, str]]:
                 Document.title,
                 Source.uri,
                 Opportunity.external_id,
+                Chunk.vector_id,
             )
             .join(Document, Chunk.document_id == Document.id)
             .join(Source, Document.source_id == Source.id)
             .outerjoin(Opportunity, Opportunity.document_id == Document.id)
         )
-        return {r[0]: (Hit(r[3], r[6], r[5], r[1], r[0]), r[4], r[2], r[1]) for r in rows}
+        return {r[0]: (Hit(r[3], r[6], r[5], r[1], r[0]), r[4], r[2], r[1], r[7]) for r in rows}
 
 
 async def main() -> None:
@@ -176,13 +177,16 @@ async def main() -> None:
         client=client,
         collection_metadata={"hnsw:space": "cosine"},
     )
+    # One entry per chunk, as a plain setup would have it (our store shares one vector
+    # between word-for-word copies of boilerplate; the baseline gets a copy for each).
     stored = app.index._collection.get(include=["embeddings"])
-    ids = stored["ids"]
+    by_vector = dict(zip(stored["ids"], stored["embeddings"], strict=True))
+    ids = list(table)
     for start in range(0, len(ids), 2000):
         part = ids[start : start + 2000]
         baseline._collection.upsert(
             ids=part,
-            embeddings=stored["embeddings"][start : start + 2000],
+            embeddings=[by_vector[table[i][4]] for i in part],
             documents=[table[i][3] for i in part],
             metadatas=[{"chunk_id": i} for i in part],
         )

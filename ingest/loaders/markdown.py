@@ -126,7 +126,13 @@ def load_markdown(name: str, data: bytes, limits: Limits) -> list[ParsedItem]:
         parts = _spaced_sections(body)
     sections = make_sections(parts)
     first_heading = next((h for h, _ in parts if h), None)
-    title = _scalar(fields.get("title")) or first_heading or display_name(name)
+    first_line = next((ln.strip() for ln in body.split("\n") if ln.strip()), "")
+    # A short first line that is not a sentence reads as the title of a plain text.
+    is_title = len(first_line) <= 120 and not first_line.endswith((".", "!", "?", ";", ":", ","))
+    short_first_line = first_line if is_title else None
+    title = (
+        _scalar(fields.get("title")) or first_heading or short_first_line or display_name(name)
+    )
     title = clean_text(title).replace("\n", " ")
     url = _scalar(fields.get("url"))
     metadata = {

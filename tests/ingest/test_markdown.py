@@ -74,3 +74,12 @@ def test_a_leading_rule_is_not_front_matter() -> None:
 def test_empty_text() -> None:
     with pytest.raises(EmptyInput):
         load_markdown("e.md", b"\n\n   \n", Limits())
+
+
+def test_plain_text_title_is_a_short_first_line(tmp_path) -> None:
+    from ingest.loaders import parse_file
+
+    path = tmp_path / "rules.txt"
+    path.write_text("LAB RENTAL CONDITIONS\n\nBenches cost EUR 420 a month.\n")
+    [item] = parse_file(path)
+    assert item.title == "LAB RENTAL CONDITIONS"
