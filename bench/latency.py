@@ -195,24 +195,24 @@ async def main() -> None:
     print(f"machine: {machine()}; {len(questions)} questions x {args.rounds} rounds")
     results = {}
     app = await shared_store(args.data_dir, SettableClock(date(2026, 11, 28)))
-    stored = app.index._collection.get(include=["embeddings"])
+    stored = app.index.vectors()
     results["shared"] = report(
-        f"shared data ({len(stored['ids'])} vec)",
+        f"shared data ({len(stored)} vec)",
         await timed(app, questions, args.rounds),
         timed_baseline(
-            app, questions, args.rounds, stored["ids"], np.asarray(stored["embeddings"])
+            app, questions, args.rounds, list(stored), np.asarray(list(stored.values()))
         ),
     )
     await app.close()
     workdir = Path(tempfile.mkdtemp(prefix="clusterbot-latency-"))
     try:
         app = await synthetic_app(args.synthetic, workdir)
-        stored = app.index._collection.get(include=["embeddings"])
+        stored = app.index.vectors()
         results["synthetic"] = report(
-            f"synthetic ({len(stored['ids'])} chunks)",
+            f"synthetic ({len(stored)} chunks)",
             await timed(app, questions, args.rounds),
             timed_baseline(
-                app, questions, args.rounds, stored["ids"], np.asarray(stored["embeddings"])
+                app, questions, args.rounds, list(stored), np.asarray(list(stored.values()))
             ),
         )
         await app.close()

@@ -179,8 +179,8 @@ async def main() -> None:
     )
     # One entry per chunk, as a plain setup would have it (our store shares one vector
     # between word-for-word copies of boilerplate; the baseline gets a copy for each).
-    stored = app.index._collection.get(include=["embeddings"])
-    by_vector = dict(zip(stored["ids"], stored["embeddings"], strict=True))
+    stored = app.index.vectors()
+    by_vector = stored
     ids = list(table)
     for start in range(0, len(ids), 2000):
         part = ids[start : start + 2000]

@@ -82,8 +82,8 @@ async def replace_chunks(
     if _uses_fts5(session) and chunks:
         await session.execute(
             text(
-                "INSERT INTO chunks_fts (chunk_id, title, section, text) "
-                "VALUES (:chunk_id, :title, :section, :text)"
+                "INSERT INTO chunks_fts (chunk_id, title, section, text, audience, kind) "
+                "VALUES (:chunk_id, :title, :section, :text, :audience, :kind)"
             ),
             [
                 {
@@ -91,6 +91,8 @@ async def replace_chunks(
                     "title": document.title,
                     "section": c.section or "",
                     "text": c.text,
+                    "audience": document.audience,
+                    "kind": document.kind,
                 }
                 for c in chunks
             ],

@@ -38,12 +38,11 @@ async def lexical_search(
     dialect = session.get_bind().dialect.name
     kind_clause = "AND d.kind IN :kinds" if kinds else ""
     if dialect == "sqlite":
+        # Audience and kind live in the FTS table itself: a join per match cost 2.5x.
         sql = (
-            "SELECT f.chunk_id, -bm25(chunks_fts, 0.0, 3.0, 1.5, 1.0) AS score "
-            "FROM chunks_fts f JOIN chunks c ON c.id = f.chunk_id "
-            "JOIN documents d ON d.id = c.document_id "
-            f"WHERE chunks_fts MATCH :q AND d.audience IN :audiences {kind_clause} "
-            "ORDER BY score DESC LIMIT :limit"
+            "SELECT chunk_id, -bm25(chunks_fts, 0.0, 3.0, 1.5, 1.0, 0.0, 0.0) AS score "
+            "FROM chunks_fts WHERE chunks_fts MATCH :q AND audience IN :audiences "
+            f"{kind_clause.replace('d.kind', 'kind')} ORDER BY score DESC LIMIT :limit"
         )
         query = _fts5_query(terms, phrases)
     else:

@@ -130,9 +130,7 @@ def load_markdown(name: str, data: bytes, limits: Limits) -> list[ParsedItem]:
     # A short first line that is not a sentence reads as the title of a plain text.
     is_title = len(first_line) <= 120 and not first_line.endswith((".", "!", "?", ";", ":", ","))
     short_first_line = first_line if is_title else None
-    title = (
-        _scalar(fields.get("title")) or first_heading or short_first_line or display_name(name)
-    )
+    title = _scalar(fields.get("title")) or first_heading or short_first_line or display_name(name)
     title = clean_text(title).replace("\n", " ")
     url = _scalar(fields.get("url"))
     metadata = {

@@ -31,7 +31,9 @@ async def test_changing_the_embedding_model_reindexes(demo_dir: Path) -> None:
         assert app.index.count() == before
         assert other.calls == before
         names = {c.name for c in app.index._client.list_collections()}
-        assert names == {collection_name(other.model_id)}
+        assert names == {
+            collection_name(other.model_id, a) for a in ("public", "members", "staff")
+        }
         answer = await app.answerer.answer("Launchpad incubator stipend")
         assert answer.citations
     finally:

@@ -54,7 +54,18 @@ def test_ask_json_reads_one_question_per_line(demo_dir: Path) -> None:
 
 def test_ask_plain_text_lists_sources(demo_dir: Path) -> None:
     result = CliRunner().invoke(
-        cli, ["ask", "--data-dir", str(demo_dir), "How", "much", "is", "an", "S1", "lab", "bench?"]
+        cli,
+        [
+            "ask",
+            "--data-dir",
+            str(demo_dir),
+            "What",
+            "does",
+            "the",
+            "Launchpad",
+            "incubator",
+            "offer?",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "Sources:" in result.output
