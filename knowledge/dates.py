@@ -46,6 +46,10 @@ def status_on(
             return "closed"
         if opening_date is not None and day < opening_date:
             return "forthcoming"
+        if opening_date is None and _RECORDED.get((recorded or "").strip().lower()) == (
+            "forthcoming"
+        ):
+            return "forthcoming"  # no opening date known: trust the record, never say open
         return "open"
     if opening_date is not None and day < opening_date:
         return "forthcoming"

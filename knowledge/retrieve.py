@@ -61,6 +61,9 @@ class Retriever:
         self._candidates = candidates
         self._rrf_k = rrf_k
         self._per_document = per_document
+        # How many chunks hold each word, for the abstention signals; reset on corpus change.
+        self._df_cache: dict[str, int] = {}
+        self._df_total = -1
 
     async def retrieve(
         self,
@@ -93,8 +96,13 @@ class Retriever:
                 limit=self._candidates,
             )
             pinned = await self._pinned(session, ids, audiences)
-            term_df = await document_frequencies(session, terms)
             total = await chunk_count(session)
+            if total != self._df_total or len(self._df_cache) > 50_000:  # stale or too big
+                self._df_cache.clear()
+                self._df_total = total
+            unseen = [t for t in terms if t not in self._df_cache]
+            self._df_cache.update(await document_frequencies(session, unseen))
+            term_df = {t: self._df_cache.get(t, 0) for t in terms}
         fused: dict[str, float] = {}
         dense_rank: dict[str, int] = {}
         lexical_rank: dict[str, int] = {}
@@ -158,6 +166,14 @@ class Retriever:
             opps = await opportunities_by_document(
                 session, sorted({c.document_id for c in chunks.values()})
             )
+            # The same call may come from several sources, not all stating when it opens
+            # (a snapshot without start dates beside the portal's own record): borrow it.
+            undated = sorted({o.external_id for o in opps.values() if o.opening_date is None})
+            opens = {
+                o.external_id.upper(): o.opening_date
+                for o in await find_by_external_ids(session, undated)
+                if o.opening_date is not None
+            }
         passages = []
         for chunk_id in ranked:
             chunk = chunks.get(chunk_id)
@@ -166,6 +182,7 @@ class Retriever:
             doc = chunk.document
             opp = opps.get(doc.id)
             deadlines = _deadlines(opp) if opp else ()
+            opening = (opp.opening_date or opens.get(opp.external_id.upper())) if opp else None
             passages.append(
                 Passage(
                     chunk_id=chunk.id,
@@ -181,7 +198,7 @@ class Retriever:
                     status_today=(
                         status_on(
                             today,
-                            opening_date=opp.opening_date,
+                            opening_date=opening,
                             deadlines=deadlines,
                             two_stage=opp.two_stage,
                             recorded=opp.status,
@@ -189,7 +206,7 @@ class Retriever:
                         if opp
                         else None
                     ),
-                    opening_date=opp.opening_date if opp else None,
+                    opening_date=opening,
                     deadlines=deadlines,
                     two_stage=bool(opp and opp.two_stage),
                     score=fused[chunk_id],

@@ -94,3 +94,18 @@ def test_events_are_past_or_upcoming() -> None:
     )
     assert past.status == "closed"
     assert "took place" in past.sentence
+
+
+def test_recorded_forthcoming_without_opening_date_is_not_called_open() -> None:
+    assert (
+        status_on(
+            D("2027-01-15"), opening_date=None, deadlines=[D("2027-04-13")], recorded="Forthcoming"
+        )
+        == "forthcoming"
+    )
+    assert (
+        status_on(
+            D("2027-05-01"), opening_date=None, deadlines=[D("2027-04-13")], recorded="Forthcoming"
+        )
+        == "closed"
+    )
