@@ -20,7 +20,9 @@ from bot.app import DEMO_CORPUS, App, build_app
 from bot.config import Settings
 from bot.console import chat_loop, render
 from bot.errors import ClusterbotError
+from bot.handlers.ask import reply_for
 from bot.opportunities import opportunity_json
+from ingest.types import OPPORTUNITY_KINDS
 from knowledge.answer import AnswerOptions
 from knowledge.clock import Clock, FixedClock
 
@@ -135,12 +137,20 @@ def chat(data_dir: Path | None, today: str | None, audience: str, no_demo: bool)
     show_default=True,
     help="Answer as someone who may see this.",
 )
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice([*OPPORTUNITY_KINDS, "document"]),
+    help="Only sources of these kinds (repeatable).",
+)
 @click.argument("question", nargs=-1, required=True)
 def ask(
     data_dir: Path | None,
     today: str | None,
     as_json: bool,
     audience: str,
+    kinds: tuple[str, ...],
     question: tuple[str, ...],
 ) -> None:
     """Answer a question; with '-', one question per line from standard input."""
@@ -150,7 +160,7 @@ def ask(
         lines = (
             (line.rstrip("\n") for line in sys.stdin) if from_stdin else iter([" ".join(question)])
         )
-        options = AnswerOptions(audiences=_VISIBLE[audience], channel="cli")
+        options = AnswerOptions(audiences=_VISIBLE[audience], kinds=kinds or None, channel="cli")
         for line in lines:
             if not line.strip():
                 continue
@@ -158,14 +168,7 @@ def ask(
             if as_json:
                 click.echo(json.dumps(answer_json(answer), ensure_ascii=False))
             else:
-                from bot.handlers.ask import handle_question
-                from bot.messages import Incoming
-
-                reply = await handle_question(
-                    Incoming.parse(channel="cli", user_id="local", chat_id="local", text=line),
-                    app.context(_VISIBLE[audience]),
-                )
-                click.echo(render(reply) + "\n")
+                click.echo(render(reply_for(answer)) + "\n")
 
     _run(_with_app(data_dir, today, body, quiet=True))
 

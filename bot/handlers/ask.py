@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.messages import Button, Incoming, Reply, SourceRef
 from knowledge.answer import AnswerOptions, user_reference
+from knowledge.types import Answer
 
 MAX_QUESTION_CHARS = 2000
 
@@ -27,6 +28,11 @@ async def handle_question(msg: Incoming, ctx: Context) -> Reply:
             user_ref=user_reference(msg.channel, msg.user_id),
         ),
     )
+    return reply_for(answer)
+
+
+def reply_for(answer: Answer) -> Reply:
+    """An answer as a reply: its text, its sources as data, and the feedback buttons."""
     sources = tuple(
         SourceRef(
             n=c.n,
@@ -48,4 +54,4 @@ async def handle_question(msg: Incoming, ctx: Context) -> Reply:
     return Reply(answer.text, sources, buttons)
 
 
-__all__ = ["MAX_QUESTION_CHARS", "handle_question"]
+__all__ = ["MAX_QUESTION_CHARS", "handle_question", "reply_for"]

@@ -151,3 +151,22 @@ def test_chat_ingests_demo_on_first_start_and_answers(tmp_path: Path) -> None:
     assert "First start: ingesting the demo corpus" in result.stderr
     assert "Commands:" in result.stdout
     assert "Sources:" in result.stdout
+
+
+def test_ask_kind_filter_limits_sources(demo_dir: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "ask",
+            "--json",
+            "--data-dir",
+            str(demo_dir),
+            "--kind",
+            "event",
+            "What happens at the microbiome network?",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["citations"]
+    assert all(c["record_id"] and "@" in c["record_id"] for c in answer["citations"])
