@@ -6,6 +6,7 @@ import re
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+){2,}\b")
+_WRAPPED = re.compile(r"(?<=\S)\n(?=[a-z(])")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(“\"])|\n+")
 
 STOPWORDS = frozenset(
@@ -13,6 +14,9 @@ STOPWORDS = frozenset(
         "a",
         "about",
         "above",
+        "much",
+        "many",
+        "often",
         "after",
         "again",
         "all",
@@ -192,7 +196,9 @@ def identifiers(text: str) -> list[str]:
 
 def sentences(text: str) -> list[str]:
     """Split text into sentences and lines, dropping empty ones."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    # A line break before a lower-case word only wraps a sentence; other breaks end one.
+    unwrapped = _WRAPPED.sub(" ", text)
+    return [s.strip() for s in _SENTENCE_END.split(unwrapped) if s and s.strip()]
 
 
 def stem(word: str) -> str:
