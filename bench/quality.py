@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import RESULTS, SettableClock, machine, shared_store
 from ingest.chunk import embedding_text
 from knowledge.abstain import AbstentionModel
-from knowledge.answer import AnswerOptions, _dedupe
+from knowledge.answer import AnswerOptions, dedupe
 from knowledge.text import words
 from storage.models import Chunk, Document, Opportunity, Source
 
@@ -74,25 +74,6 @@ def ranking_metrics(rankings: Sequence[tuple[list[Hit], dict[str, Any]]]) -> dic
         rr += next((1.0 / (i + 1) for i, f in enumerate(flags) if f), 0.0)
     n = max(len(rankings), 1)
     return {"recall@1": r1 / n, "recall@5": r5 / n, "mrr": rr / n}
-
-
-def dedupe_hits(hits: Sequence[Hit], k: int = 10, per_document: int = 3) -> list[Hit]:
-    """The same policy as our citations: one per opportunity, up to 3 per other document."""
-    seen: set[object] = set()
-    per_doc: dict[int, int] = {}
-    out = []
-    for hit in hits:
-        key = hit.record_id or hit.chunk_id
-        if key in seen or per_doc.get(hit.document_id, 0) >= per_document:
-            continue
-        if hit.record_id is not None and hit.document_id in per_doc:
-            continue
-        seen.add(key)
-        per_doc[hit.document_id] = per_doc.get(hit.document_id, 0) + 1
-        out.append(hit)
-        if len(out) == k:
-            break
-    return out
 
 
 def abstention_metrics(decisions: Sequence[tuple[bool, bool]]) -> dict[str, float]:
@@ -206,15 +187,15 @@ async def main() -> None:
         retrieval = await app.retriever.retrieve(q["question"], today=clock.day, limit=30)
         hits = [
             Hit(p.document_id, p.record_id, p.source, p.text)
-            for p in _dedupe(retrieval.passages, 10)
+            for p in dedupe(retrieval.passages, 10)
         ]
         answer = await app.answerer.answer(q["question"], AnswerOptions(record=False))
         lc_docs = baseline.similarity_search_with_score(q["question"], k=30)
-        lc_hits = dedupe_hits([table[d.metadata["chunk_id"]][0] for d, _s in lc_docs])
+        lc_hits = dedupe([table[d.metadata["chunk_id"]][0] for d, _s in lc_docs], 10)
         lc_top = 1 - lc_docs[0][1] if lc_docs else 0.0
         scores = bm25.get_scores(words(q["question"]))
         order = np.argsort(-scores)[:30]
-        bm_hits = dedupe_hits([table[bm25_ids[i]][0] for i in order])
+        bm_hits = dedupe([table[bm25_ids[i]][0] for i in order], 10)
         decisions.append((answer.abstained, q["answerable"]))
         lc_scores.append((lc_top, q["answerable"]))
         features.append([answer.signals.get(s, 0.0) for s in SIGNALS])

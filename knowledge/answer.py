@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 
@@ -66,7 +67,19 @@ def _best_sentences(passage: Passage, question_stems: set[str], limit: int = 2) 
     return text if len(text) <= 600 else text[:597].rsplit(" ", 1)[0] + "…"
 
 
-def _dedupe(passages: Sequence[Passage], top_k: int, *, per_document: int = 3) -> list[Passage]:
+class _Citable(Protocol):
+    @property
+    def record_id(self) -> str | None: ...
+    @property
+    def document_id(self) -> int: ...
+    @property
+    def chunk_id(self) -> str: ...
+
+
+C = TypeVar("C", bound=_Citable)
+
+
+def dedupe(passages: Sequence[C], top_k: int, *, per_document: int = 3) -> list[C]:
     """The best passage per opportunity, and up to ``per_document`` of other documents.
 
     The same opportunity may come from several sources (a snapshot and a subset of it): it
@@ -160,7 +173,7 @@ class Answerer:
         )
         found = signals(retrieval)
         confidence = self._model.confidence(found)
-        chosen = _dedupe(retrieval.passages, self._top_k)
+        chosen = dedupe(retrieval.passages, self._top_k)
         if not question or not chosen or confidence < self._min_confidence:
             result = Answer(question, DECLINE, True, (), confidence, found)
         else:
@@ -229,4 +242,4 @@ class Answerer:
             )
 
 
-__all__ = ["DECLINE", "AnswerOptions", "Answerer", "extractive_text", "user_reference"]
+__all__ = ["DECLINE", "AnswerOptions", "Answerer", "dedupe", "extractive_text", "user_reference"]
