@@ -68,17 +68,25 @@ async def lexical_search(
 
 
 async def document_frequencies(session: AsyncSession, terms: Sequence[str]) -> dict[str, int]:
-    """How many chunks contain each term (SQLite FTS5 only; empty elsewhere)."""
-    if session.get_bind().dialect.name != "sqlite":
-        return {}
+    """How many chunks contain each term (stemmed as the lexical index stems it)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
     result: dict[str, int] = {}
     for term in terms:
-        q = _fts5_query([term], [])
-        if not q:
+        if not term.strip():
             continue
-        count = await session.scalar(
-            text("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :q"), {"q": q}
-        )
+        if sqlite:
+            count = await session.scalar(
+                text("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :q"),
+                {"q": _fts5_query([term], [])},
+            )
+        else:
+            count = await session.scalar(
+                text(
+                    "SELECT count(*) FROM chunks WHERE to_tsvector('english', "
+                    "coalesce(section, '') || ' ' || text) @@ plainto_tsquery('english', :q)"
+                ),
+                {"q": term},
+            )
         result[term] = int(count or 0)
     return result
 
