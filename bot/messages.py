@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,6 @@ class Reply:
     sources: tuple[SourceRef, ...] = ()
     buttons: tuple[Button, ...] = ()
     reference: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 __all__ = ["Button", "Incoming", "Reply", "SourceRef"]

@@ -15,7 +15,7 @@ from typing import Literal
 
 StatusToday = Literal["open", "forthcoming", "closed", "unknown"]
 
-_RECORDED = {
+_RECORDED: dict[str, StatusToday] = {
     "open": "open",
     "forthcoming": "forthcoming",
     "closed": "closed",
@@ -56,11 +56,11 @@ def status_on(
     if recorded:
         mapped = _RECORDED.get(recorded.strip().lower())
         if mapped == "closed" or (mapped and opening_date is None):
-            return mapped  # type: ignore[return-value]
+            return mapped
         if mapped == "forthcoming" and opening_date is not None:
             return "open"
         if mapped:
-            return mapped  # type: ignore[return-value]
+            return mapped
     return "unknown"
 
 
