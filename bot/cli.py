@@ -160,6 +160,12 @@ def ask(
         lines = (
             (line.rstrip("\n") for line in sys.stdin) if from_stdin else iter([" ".join(question)])
         )
+        if await app.is_empty():
+            click.echo(
+                "warning: nothing has been ingested into this data directory yet; run "
+                "'clusterbot ingest PATH' (or 'clusterbot chat', which loads the demo corpus)",
+                err=True,
+            )
         options = AnswerOptions(audiences=_VISIBLE[audience], kinds=kinds or None, channel="cli")
         for line in lines:
             if not line.strip():

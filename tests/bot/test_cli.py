@@ -170,3 +170,10 @@ def test_ask_kind_filter_limits_sources(demo_dir: Path) -> None:
     answer = json.loads(result.stdout)
     assert answer["citations"]
     assert all(c["record_id"] and "@" in c["record_id"] for c in answer["citations"])
+
+
+def test_ask_on_an_empty_store_says_what_to_do(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["ask", "--data-dir", str(tmp_path / "empty"), "any calls?"])
+    assert result.exit_code == 0
+    assert "nothing has been ingested" in result.stderr
+    assert "reliable answer" in result.stdout
