@@ -181,6 +181,21 @@ def report(name: str, ours: list[float], base: list[float]) -> dict[str, float]:
     return row
 
 
+async def measure(name: str, app: App, questions: list[str], rounds: int) -> dict[str, float]:
+    """Our ask beside the bare baseline search over the same vectors; closes the app."""
+    stored = app.index.vectors()
+    try:
+        return report(
+            f"{name} ({len(stored)} vec)",
+            await timed(app, questions, rounds),
+            timed_baseline(
+                app, questions, rounds, list(stored), np.asarray(list(stored.values()))
+            ),
+        )
+    finally:
+        await app.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=RESULTS / "store-shared")
@@ -195,27 +210,11 @@ async def main() -> None:
     print(f"machine: {machine()}; {len(questions)} questions x {args.rounds} rounds")
     results = {}
     app = await shared_store(args.data_dir, SettableClock(date(2026, 11, 28)))
-    stored = app.index.vectors()
-    results["shared"] = report(
-        f"shared data ({len(stored)} vec)",
-        await timed(app, questions, args.rounds),
-        timed_baseline(
-            app, questions, args.rounds, list(stored), np.asarray(list(stored.values()))
-        ),
-    )
-    await app.close()
+    results["shared"] = await measure("shared data", app, questions, args.rounds)
     workdir = Path(tempfile.mkdtemp(prefix="clusterbot-latency-"))
     try:
         app = await synthetic_app(args.synthetic, workdir)
-        stored = app.index.vectors()
-        results["synthetic"] = report(
-            f"synthetic ({len(stored)} chunks)",
-            await timed(app, questions, args.rounds),
-            timed_baseline(
-                app, questions, args.rounds, list(stored), np.asarray(list(stored.values()))
-            ),
-        )
-        await app.close()
+        results["synthetic"] = await measure("synthetic", app, questions, args.rounds)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)

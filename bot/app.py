@@ -27,7 +27,7 @@ from knowledge.vectors import VectorIndex, persistent_client
 from storage import create_engine, session_factory, upgrade
 from storage.engine import SessionFactory
 from storage.questions import get_meta, set_meta
-from storage.search import chunk_count
+from storage.search import chunk_count, vector_count
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +68,10 @@ async def _sync_vectors(sessions: SessionFactory, index: VectorIndex) -> None:
     """Re-index when the embedding model changed or the store lags behind the database."""
     async with sessions() as session:
         previous = await get_meta(session, "embedding_model")
-        chunks = await chunk_count(session)
-    if previous != index.embedder.model_id or await asyncio.to_thread(index.count) != chunks:
+        vectors = await vector_count(session)
+    if previous != index.embedder.model_id or await asyncio.to_thread(index.count) != vectors:
         if previous and previous != index.embedder.model_id:
-            logger.info("embedding model changed: re-indexing %d chunks", chunks)
+            logger.info("embedding model changed: re-indexing %d vectors", vectors)
         await reconcile(sessions, index)
         await asyncio.to_thread(index.drop_other_models)
         async with sessions.begin() as session:

@@ -25,6 +25,7 @@ from bot.opportunities import opportunity_json
 from ingest.types import OPPORTUNITY_KINDS
 from knowledge.answer import AnswerOptions
 from knowledge.clock import Clock, FixedClock
+from knowledge.types import Answer
 
 F = TypeVar("F", bound=Callable[..., Any])
 AUDIENCE_CHOICE = click.Choice(["public", "members", "staff"])
@@ -179,7 +180,7 @@ def ask(
     _run(_with_app(data_dir, today, body, quiet=True))
 
 
-def answer_json(answer: Any) -> dict[str, Any]:
+def answer_json(answer: Answer) -> dict[str, Any]:
     """The stable JSON shape of an answer (see DESIGN.md, Stable interfaces)."""
     return {
         "question": answer.question,

@@ -91,9 +91,14 @@ async def document_frequencies(session: AsyncSession, terms: Sequence[str]) -> d
     return result
 
 
+async def vector_count(session: AsyncSession) -> int:
+    """How many distinct vectors the chunks use (copies of boilerplate share one)."""
+    return int(await session.scalar(text("SELECT count(DISTINCT vector_id) FROM chunks")) or 0)
+
+
 async def chunk_count(session: AsyncSession) -> int:
     """How many chunks the store holds."""
     return int(await session.scalar(text("SELECT count(*) FROM chunks")) or 0)
 
 
-__all__ = ["chunk_count", "document_frequencies", "lexical_search"]
+__all__ = ["chunk_count", "document_frequencies", "lexical_search", "vector_count"]
