@@ -12,8 +12,8 @@ import httpx
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.assistant import Assistant
 from bot.config import Settings
-from bot.context import Context
 from bot.router import Router
 from ingest.chunk import Chunker
 from ingest.loaders import Limits
@@ -46,12 +46,21 @@ class App:
     answerer: Answerer
     ingester: Ingester
     router: Router
+    assistant: Assistant
     clock: Clock
     http: httpx.AsyncClient
 
-    def context(self, audiences: tuple[str, ...] = ("public",)) -> Context:
-        """A handler context for someone who may see these audiences."""
-        return Context(answerer=self.answerer, clock=self.clock, audiences=audiences)
+    def console_assistant(self, audiences: tuple[str, ...]) -> Assistant:
+        """The assistant for the terminal, answering as someone who may see ``audiences``."""
+        return Assistant(
+            router=self.router,
+            answerer=self.answerer,
+            sessions=self.sessions,
+            clock=self.clock,
+            staff=self.settings.staff,
+            admins=self.settings.admins,
+            console_audiences=audiences,
+        )
 
     async def is_empty(self) -> bool:
         """Whether nothing has been ingested yet."""
@@ -120,6 +129,15 @@ async def build_app(
         http=http,
         progress=progress,
     )
+    router = Router()
+    assistant = Assistant(
+        router=router,
+        answerer=answerer,
+        sessions=sessions,
+        clock=clock,
+        staff=settings.staff,
+        admins=settings.admins,
+    )
     return App(
         settings=settings,
         engine=engine,
@@ -128,7 +146,8 @@ async def build_app(
         retriever=retriever,
         answerer=answerer,
         ingester=ingester,
-        router=Router(),
+        router=router,
+        assistant=assistant,
         clock=clock,
         http=http,
     )

@@ -122,7 +122,7 @@ def chat(data_dir: Path | None, today: str | None, audience: str, no_demo: bool)
             click.echo(f"First start: ingesting the demo corpus from {DEMO_CORPUS} ...", err=True)
             summary = await app.ingester.ingest([str(DEMO_CORPUS)], audience="public")
             click.echo(summary.line(), err=True)
-        await chat_loop(app.router, app.context(_VISIBLE[audience]))
+        await chat_loop(app.console_assistant(_VISIBLE[audience]))
 
     _run(_with_app(data_dir, today, body))
 

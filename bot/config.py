@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class _Section(BaseModel):
@@ -111,6 +111,97 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+
+    # Channels. These names are a stable interface (DESIGN.md): staging servers and test
+    # fakes stand in for the real services through the two API URLs.
+    telegram_token: SecretStr | None = Field(
+        default=None, description="Telegram bot token from @BotFather; unset: no Telegram"
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org/bot",
+        description="Telegram Bot API base URL, ending in /bot (the token is appended)",
+    )
+    telegram_mode: Literal["polling", "webhook"] = Field(
+        default="polling", description="polling (default) or webhook (needs a public URL)"
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL Telegram posts updates to (webhook mode)"
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (webhook mode)",
+    )
+    telegram_concurrent_updates: int = Field(
+        default=16, ge=1, le=256, description="Telegram updates handled at the same time"
+    )
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="Slack bot token (xoxb-...); unset: no Slack"
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="Slack app-level token (xapp-...) for Socket Mode"
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Slack signing secret, checked on every HTTP request"
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Slack Web API base URL"
+    )
+    slack_mode: Literal["socket", "http"] = Field(
+        default="socket", description="socket (Socket Mode, default) or http (Events API)"
+    )
+    http_host: str = Field(
+        default="127.0.0.1",
+        description="Address of the HTTP server (health check, Telegram webhook, Slack events)",
+    )
+    http_port: int = Field(default=8080, ge=0, le=65535, description="Port of the HTTP server")
+    staff: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="People with the staff role, comma-separated: telegram:123,slack:U0AB",
+    )
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="People with the admin role, same form as staff"
+    )
+
+    @field_validator("staff", "admins", mode="before")
+    @classmethod
+    def _split_people(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("staff", "admins")
+    @classmethod
+    def _check_people(cls, value: list[str]) -> list[str]:
+        for item in value:
+            channel, sep, user = item.partition(":")
+            if not sep or not user or channel not in {"telegram", "slack", "console"}:
+                raise ValueError(
+                    f"{item!r} is not a person like telegram:123456 or slack:U0123ABC"
+                )
+        return value
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The chat channels configured with a token."""
+        found = []
+        if self.telegram_token is not None:
+            found.append("telegram")
+        if self.slack_bot_token is not None:
+            found.append("slack")
+        return tuple(found)
+
+    def secrets(self) -> list[str]:
+        """Every secret value set, so logs can redact them."""
+        values = [
+            self.telegram_token,
+            self.telegram_webhook_secret,
+            self.slack_bot_token,
+            self.slack_app_token,
+            self.slack_signing_secret,
+            self.llm.api_key,
+            self.embeddings.api_key,
+        ]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,14 +7,17 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.context import Context
-from bot.messages import Incoming, Reply
-from bot.router import Router
+from bot.messages import Incoming, Reply, Responder
 
 
 def render(reply: Reply) -> str:
     """A reply as plain text, sources listed under it."""
     lines = [reply.text]
+    if reply.buttons:
+        lines.append("")
+        lines.append("  ".join(f"[{b.label}]" for b in reply.buttons))
+    for attachment in reply.attachments:
+        lines.append(f"(file: {attachment.filename}, {len(attachment.content)} bytes)")
     if reply.sources:
         lines.append("")
         lines.append("Sources:")
@@ -27,8 +30,7 @@ def render(reply: Reply) -> str:
 
 
 async def chat_loop(
-    router: Router,
-    ctx: Context,
+    assistant: Responder,
     *,
     read_line: Callable[[], str | None] | None = None,
     out: TextIO | None = None,
@@ -52,8 +54,9 @@ async def chat_loop(
         if not line.strip():
             continue
         msg = Incoming.parse(channel="console", user_id="local", chat_id="local", text=line)
-        reply = await router.dispatch(msg, ctx)
-        print("\n" + render(reply) + "\n", file=stream, flush=True)
+        reply = await assistant.respond(msg)
+        if reply is not None:
+            print("\n" + render(reply) + "\n", file=stream, flush=True)
 
 
 __all__ = ["chat_loop", "render"]

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol, TypeVar
 
@@ -182,7 +182,8 @@ class Answerer:
             )
             result = await self._compose(question, citations, today, confidence, found)
         if options.record:
-            await self._record(result, options, today)
+            question_id = await self._record(result, options, today)
+            result = replace(result, question_id=question_id)
         return result
 
     async def _compose(
@@ -224,9 +225,9 @@ class Answerer:
         used = tuple(c for c in citations if c.n in set(generated.used))
         return Answer(question, generated.text, False, used, confidence, found)
 
-    async def _record(self, answer: Answer, options: AnswerOptions, today: date) -> None:
+    async def _record(self, answer: Answer, options: AnswerOptions, today: date) -> int:
         async with self._sessions.begin() as session:
-            await record_question(
+            row = await record_question(
                 session,
                 channel=options.channel,
                 user_ref=options.user_ref,
@@ -240,6 +241,7 @@ class Answerer:
                 ],
                 asked_for=today,
             )
+            return row.id
 
 
 __all__ = ["DECLINE", "AnswerOptions", "Answerer", "dedupe", "extractive_text", "user_reference"]

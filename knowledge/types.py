@@ -53,6 +53,8 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     confidence: float = 0.0
     signals: dict[str, float] = field(default_factory=dict)
+    # The id of the recorded question (feedback and hand-offs refer to it); None if unrecorded.
+    question_id: int | None = None
 
 
 __all__ = ["Answer", "Citation", "Passage"]

@@ -185,14 +185,186 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class Organisation(Base):
+    """A company or institute, with the profile alerts and ``/calls`` are matched against."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    # A member organisation's people may see documents ingested for members; staff decide.
+    is_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Shared by the organisation's people to link another account (e.g. Slack and Telegram).
+    join_code: Mapped[str] = mapped_column(String(32), unique=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    org_type: Mapped[str | None] = mapped_column(String(32))
+    size: Mapped[str | None] = mapped_column(String(16))
+    description: Mapped[str | None] = mapped_column(Text)
+    sectors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    therapeutic_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    technologies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    stage: Mapped[str | None] = mapped_column(String(32))
+    trl: Mapped[int | None] = mapped_column(Integer)
+    looking_for: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Person(Base):
+    """Someone who talks to the bot, on one or more channels."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    display_name: Mapped[str | None] = mapped_column(Text)
+    # /stop: no proactive message of any kind until the person turns alerts back on.
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    alert_frequency: Mapped[str] = mapped_column(String(16), default="instant")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    identities: Mapped[list[Identity]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True
+    )
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class Identity(Base):
+    """A person's account on one channel, and the private chat to reach them in."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128))
+    chat_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="identities")
+
+
+class Subscription(Base):
+    """Consent to one category of proactive message; withdrawn by /stop or /alerts."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("person_id", "category"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConversationState(Base):
+    """Where a person is in a multi-step flow (onboarding, editing the profile).
+
+    Kept in the database so a restart loses no conversation.
+    """
+
+    __tablename__ = "conversation_states"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProcessedEvent(Base):
+    """A platform delivery id already handled, so a redelivered update is answered once."""
+
+    __tablename__ = "processed_events"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class Feedback(Base):
+    """A thumbs up or down on an answer."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("person_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    value: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Handoff(Base):
+    """A question passed to a person at the cluster, with its context."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="SET NULL")
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Rsvp(Base):
+    """A person's answer to a network meeting invitation."""
+
+    __tablename__ = "rsvps"
+    __table_args__ = (UniqueConstraint("person_id", "opportunity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunities.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="going")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what to whom: erasures, exports, role changes, later broadcasts."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 __all__ = [
+    "AuditEntry",
     "Base",
     "Chunk",
+    "ConversationState",
     "Document",
+    "Feedback",
+    "Handoff",
+    "Identity",
     "Meta",
     "Opportunity",
     "OpportunityChange",
+    "Organisation",
+    "Person",
+    "ProcessedEvent",
     "Question",
+    "Rsvp",
     "Source",
+    "Subscription",
     "utcnow",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Opportunity, OpportunityChange, Source, utcnow
+from storage.models import Chunk, Document, Opportunity, OpportunityChange, Source, utcnow
 
 #: Fields whose change is worth telling a member about (old and new are recorded).
 TRACKED_FIELDS: tuple[str, ...] = (
@@ -77,12 +77,22 @@ async def upsert_opportunity(
 
 
 async def list_opportunities(
-    session: AsyncSession, *, kinds: Sequence[str] | None = None
+    session: AsyncSession,
+    *,
+    kinds: Sequence[str] | None = None,
+    audiences: Sequence[str] | None = None,
 ) -> list[tuple[Opportunity, str]]:
-    """All opportunities with their source URI, ordered by id then source."""
+    """All opportunities with their source URI, ordered by id then source.
+
+    ``audiences`` keeps only those whose document may be shown to these audiences.
+    """
     query = select(Opportunity, Source.uri).join(Source, Opportunity.source_id == Source.id)
     if kinds:
         query = query.where(Opportunity.kind.in_(list(kinds)))
+    if audiences is not None:
+        query = query.join(Document, Opportunity.document_id == Document.id).where(
+            Document.audience.in_(list(audiences))
+        )
     rows = await session.execute(query.order_by(Opportunity.external_id, Opportunity.id))
     return [(opp, uri) for opp, uri in rows]
 
@@ -122,11 +132,38 @@ async def changes_of(session: AsyncSession, external_id: str) -> list[Opportunit
     return list(rows)
 
 
+async def opening_passages(session: AsyncSession, document_ids: Sequence[int]) -> dict[int, str]:
+    """The text of each document's first two chunks (to summarise it under its title)."""
+    if not document_ids:
+        return {}
+    rows = await session.execute(
+        select(Chunk.document_id, Chunk.text)
+        .where(Chunk.document_id.in_(list(document_ids)), Chunk.ordinal <= 1)
+        .order_by(Chunk.document_id, Chunk.ordinal)
+    )
+    found: dict[int, str] = {}
+    for doc_id, text in rows.tuples():
+        found[doc_id] = f"{found[doc_id]}\n{text}" if doc_id in found else text
+    return found
+
+
+async def document_sizes(session: AsyncSession, document_ids: Sequence[int]) -> dict[int, int]:
+    """The length in characters of each document."""
+    if not document_ids:
+        return {}
+    rows = await session.execute(
+        select(Document.id, Document.chars).where(Document.id.in_(list(document_ids)))
+    )
+    return {doc_id: chars for doc_id, chars in rows.tuples()}
+
+
 __all__ = [
     "TRACKED_FIELDS",
     "changes_of",
+    "document_sizes",
     "find_by_external_ids",
     "list_opportunities",
+    "opening_passages",
     "opportunities_by_document",
     "upsert_opportunity",
 ]

@@ -1,10 +1,11 @@
-"""Handlers: one module per command family; commands are wired here and nowhere else."""
+"""Handlers: one module per command family; commands, buttons and flows are wired here only."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 from bot.context import Context
+from bot.handlers import alerts, calls, events, feedback, privacy, profile, services, start
 from bot.handlers.ask import handle_question
 from bot.handlers.help import handle_help
 from bot.messages import Incoming, Reply
@@ -12,9 +13,37 @@ from bot.messages import Incoming, Reply
 Handler = Callable[[Incoming, Context], Awaitable[Reply]]
 
 COMMANDS: dict[str, Handler] = {
+    "start": start.handle_start,
     "help": handle_help,
-    "start": handle_help,
+    "calls": calls.handle_calls,
+    "events": events.handle_events,
+    "services": services.handle_services,
+    "profile": profile.handle_profile,
+    "alerts": alerts.handle_alerts,
+    "stop": alerts.handle_stop,
+    "forget": privacy.handle_forget,
+    "mydata": privacy.handle_mydata,
+}
+# Button actions (``Button.action``) and the handler of each.
+TAPS: dict[str, Handler] = {
+    start.ACTION: start.onboarding_tap,
+    profile.EDIT: profile.profile_edit_tap,
+    profile.SET: profile.profile_set_tap,
+    events.RSVP: events.rsvp_tap,
+    events.UNRSVP: events.rsvp_tap,
+    alerts.TOGGLE: alerts.alert_tap,
+    alerts.FREQUENCY: alerts.alert_tap,
+    alerts.STOP: alerts.handle_stop,
+    alerts.RESUME: alerts.resume_tap,
+    privacy.FORGET: privacy.forget_tap,
+    feedback.FEEDBACK: feedback.feedback_tap,
+    feedback.HANDOFF: feedback.handoff_tap,
+}
+# Multi-step flows: free text goes to the flow a person is in (state kept in the database).
+FLOWS: dict[str, Handler] = {
+    start.FLOW: start.onboarding_text,
+    profile.FLOW: profile.profile_text,
 }
 FREE_TEXT: Handler = handle_question
 
-__all__ = ["COMMANDS", "FREE_TEXT", "Handler"]
+__all__ = ["COMMANDS", "FLOWS", "FREE_TEXT", "TAPS", "Handler"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.messages import Button, Incoming, Reply, SourceRef
-from knowledge.answer import AnswerOptions, user_reference
+from knowledge.answer import AnswerOptions
 from knowledge.types import Answer
 
 MAX_QUESTION_CHARS = 2000
@@ -22,11 +22,7 @@ async def handle_question(msg: Incoming, ctx: Context) -> Reply:
         )
     answer = await ctx.answerer.answer(
         text,
-        AnswerOptions(
-            audiences=ctx.audiences,
-            channel=msg.channel,
-            user_ref=user_reference(msg.channel, msg.user_id),
-        ),
+        AnswerOptions(audiences=ctx.audiences, channel=msg.channel, user_ref=ctx.caller.user_ref),
     )
     return reply_for(answer)
 
@@ -46,10 +42,11 @@ def reply_for(answer: Answer) -> Reply:
         )
         for c in answer.citations
     )
+    ref = str(answer.question_id) if answer.question_id is not None else ""
     buttons = (
-        Button("👍", "feedback", "up"),
-        Button("👎", "feedback", "down"),
-        Button("Ask a person", "handoff"),
+        Button("👍", "fb", f"up:{ref}"),
+        Button("👎", "fb", f"down:{ref}"),
+        Button("Ask a person", "handoff", ref),
     )
     return Reply(answer.text, sources, buttons)
 

@@ -1,4 +1,4 @@
-"""Help: what the assistant can do and how to ask."""
+"""/help: what the assistant can do and how to ask."""
 
 from __future__ import annotations
 
@@ -14,9 +14,19 @@ Try:
 • What does the incubator offer start-ups?
 
 I know today's date: a call whose deadline has passed is shown as closed. When my sources \
-don't cover a question, I say so.
+don't cover a question, I say so, and “Ask a person” under any answer reaches the cluster team.
 
-Commands: /help"""
+Commands:
+/start: set up your company profile (a few short questions)
+/calls: open and upcoming calls that fit your profile
+/events: upcoming network meetings, with RSVP
+/services: what the cluster offers
+/profile: see and change your profile
+/alerts: what I may message you about, and how often
+/stop: no more messages from me, in one tap
+/mydata: everything I hold about you, as a file
+/forget: erase your data
+/help: this message"""
 
 
 async def handle_help(msg: Incoming, ctx: Context) -> Reply:

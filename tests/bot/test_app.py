@@ -52,7 +52,7 @@ async def test_console_loop_answers_and_quits(demo_dir: Path) -> None:
     )
     out = io.StringIO()
     try:
-        await chat_loop(app.router, app.context(), read_line=lambda: next(lines), out=out)
+        await chat_loop(app.assistant, read_line=lambda: next(lines), out=out)
     finally:
         await app.close()
     text = out.getvalue()

@@ -1,0 +1,60 @@
+"""Keep secrets out of logs: a filter that masks token values in every record.
+
+HTTP client libraries log request URLs, and Telegram puts the bot token in the URL path, so
+redaction happens on the formatted record rather than trusting each call site.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+MASK = "[redacted]"
+# Shapes of secrets we may not have been told about (another bot's token in a traceback).
+_PATTERNS = (
+    re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"),  # Telegram bot token
+    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{8,}\b"),  # Slack bot/user tokens
+    re.compile(r"\bxapp-[A-Za-z0-9-]{8,}\b"),  # Slack app-level token
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """The text with every known secret and every token-shaped string masked."""
+    for secret in sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    for pattern in _PATTERNS:
+        text = pattern.sub(MASK, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message (and traceback) with secrets masked."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = tuple(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the record in place; never drops it."""
+        message = record.getMessage()
+        cleaned = redact(message, self._secrets)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self._secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self._secrets)
+        record.msg, record.args = cleaned, None
+        return True
+
+
+def install(secrets: Iterable[str] = ()) -> RedactingFilter:
+    """Attach one redacting filter to every handler of the root logger."""
+    flt = RedactingFilter(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(flt)
+    return flt
+
+
+__all__ = ["MASK", "RedactingFilter", "install", "redact"]

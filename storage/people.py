@@ -1,0 +1,294 @@
+"""Queries on people, their identities, organisations and consent."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditEntry,
+    ConversationState,
+    Feedback,
+    Handoff,
+    Identity,
+    Organisation,
+    Person,
+    Question,
+    Rsvp,
+    Subscription,
+    utcnow,
+)
+
+
+def new_join_code() -> str:
+    """A short code people of one organisation share to link their accounts."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+async def find_identity(session: AsyncSession, channel: str, external_id: str) -> Identity | None:
+    """The identity of an account on a channel, or None when it never wrote."""
+    return await session.scalar(
+        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
+    )
+
+
+async def person_for(
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str,
+    chat_id: str | None,
+    display_name: str | None,
+    now: datetime | None = None,
+) -> Person:
+    """The person behind an account, created on first contact.
+
+    ``chat_id`` is remembered only for private chats (where proactive messages go).
+    """
+    identity = await find_identity(session, channel, external_id)
+    now = now or utcnow()
+    if identity is None:
+        person = Person(display_name=display_name, last_seen_at=now)
+        session.add(person)
+        await session.flush()
+        identity = Identity(
+            person_id=person.id, channel=channel, external_id=external_id, chat_id=chat_id
+        )
+        session.add(identity)
+        await session.flush()
+        return person
+    person = await session.get_one(Person, identity.person_id)
+    person.last_seen_at = now
+    if display_name:
+        person.display_name = display_name
+    if chat_id and identity.chat_id != chat_id:
+        identity.chat_id = chat_id
+    return person
+
+
+async def create_organisation(session: AsyncSession, name: str) -> Organisation:
+    """A new organisation with a fresh join code."""
+    org = Organisation(name=name, join_code=new_join_code())
+    session.add(org)
+    await session.flush()
+    return org
+
+
+async def organisation_by_code(session: AsyncSession, code: str) -> Organisation | None:
+    """The organisation a join code belongs to (case and dashes don't matter)."""
+    clean = code.strip().upper().replace("-", "").replace(" ", "")
+    if len(clean) != 8:
+        return None
+    return await session.scalar(
+        select(Organisation).where(Organisation.join_code == f"{clean[:4]}-{clean[4:]}")
+    )
+
+
+async def find_organisations(session: AsyncSession, name_or_id: str) -> list[Organisation]:
+    """Organisations whose id or name (case-insensitive) is this."""
+    if name_or_id.isdigit():
+        org = await session.get(Organisation, int(name_or_id))
+        return [org] if org else []
+    rows = await session.scalars(
+        select(Organisation).where(func.lower(Organisation.name) == name_or_id.strip().lower())
+    )
+    return list(rows)
+
+
+async def list_organisations(session: AsyncSession) -> list[tuple[Organisation, int]]:
+    """Every organisation with its number of people."""
+    rows = await session.execute(
+        select(Organisation, func.count(Person.id))
+        .outerjoin(Person, Person.organisation_id == Organisation.id)
+        .group_by(Organisation.id)
+        .order_by(Organisation.name)
+    )
+    return [(org, count) for org, count in rows.tuples()]
+
+
+async def get_state(session: AsyncSession, channel: str, user_id: str) -> ConversationState | None:
+    """The flow a person is in, if any."""
+    return await session.get(ConversationState, (channel, user_id))
+
+
+async def set_state(
+    session: AsyncSession,
+    channel: str,
+    user_id: str,
+    *,
+    flow: str,
+    step: str,
+    data: dict[str, Any] | None = None,
+    paused: bool = False,
+) -> ConversationState:
+    """Put a person at a step of a flow (replacing any other flow)."""
+    state = await session.get(ConversationState, (channel, user_id))
+    if state is None:
+        state = ConversationState(channel=channel, user_id=user_id, flow=flow, step=step)
+        session.add(state)
+    state.flow, state.step, state.paused = flow, step, paused
+    state.data = dict(data or {})
+    state.updated_at = utcnow()
+    await session.flush()
+    return state
+
+
+async def clear_state(session: AsyncSession, channel: str, user_id: str) -> None:
+    """Leave any flow."""
+    await session.execute(
+        delete(ConversationState).where(
+            ConversationState.channel == channel, ConversationState.user_id == user_id
+        )
+    )
+
+
+async def subscriptions(session: AsyncSession, person_id: int) -> dict[str, bool]:
+    """Consent per category, as recorded."""
+    rows = await session.scalars(select(Subscription).where(Subscription.person_id == person_id))
+    return {row.category: row.active for row in rows}
+
+
+async def set_subscription(
+    session: AsyncSession, person_id: int, category: str, *, active: bool
+) -> None:
+    """Give or withdraw consent for one category."""
+    row = await session.scalar(
+        select(Subscription).where(
+            Subscription.person_id == person_id, Subscription.category == category
+        )
+    )
+    if row is None:
+        session.add(Subscription(person_id=person_id, category=category, active=active))
+    else:
+        row.active, row.updated_at = active, utcnow()
+    await session.flush()
+
+
+async def stop_everything(session: AsyncSession, person_id: int) -> None:
+    """/stop: withdraw every consent and mark the person as not to be contacted."""
+    await session.execute(
+        update(Subscription)
+        .where(Subscription.person_id == person_id)
+        .values(active=False, updated_at=utcnow())
+    )
+    person = await session.get_one(Person, person_id)
+    person.stopped = True
+
+
+async def audit(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    subject: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append to the audit log (who did what to whom)."""
+    session.add(AuditEntry(actor=actor, action=action, subject=subject, detail=detail or {}))
+    await session.flush()
+
+
+def _row(obj: Any, *fields: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(obj, name)
+        out[name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+async def export_person(
+    session: AsyncSession, person_id: int, user_refs: list[str]
+) -> dict[str, Any]:
+    """Everything held about a person, as plain data (for /mydata)."""
+    person = await session.get_one(Person, person_id)
+    identities = await session.scalars(select(Identity).where(Identity.person_id == person_id))
+    org = (
+        await session.get(Organisation, person.organisation_id) if person.organisation_id else None
+    )
+    subs = await session.scalars(select(Subscription).where(Subscription.person_id == person_id))
+    questions = await session.scalars(
+        select(Question).where(Question.user_ref.in_(user_refs)).order_by(Question.id)
+    )
+    feedback = await session.scalars(select(Feedback).where(Feedback.person_id == person_id))
+    handoffs = await session.scalars(select(Handoff).where(Handoff.person_id == person_id))
+    rsvps = await session.scalars(select(Rsvp).where(Rsvp.person_id == person_id))
+    return {
+        "person": _row(
+            person, "id", "role", "display_name", "stopped", "alert_frequency", "created_at"
+        ),
+        "identities": [
+            _row(i, "channel", "external_id", "chat_id", "created_at") for i in identities
+        ],
+        "organisation": _row(
+            org,
+            "name",
+            "is_member",
+            "country",
+            "org_type",
+            "size",
+            "description",
+            "sectors",
+            "therapeutic_areas",
+            "technologies",
+            "stage",
+            "trl",
+            "looking_for",
+        )
+        if org
+        else None,
+        "subscriptions": [_row(s, "category", "active", "updated_at") for s in subs],
+        "questions": [
+            _row(q, "asked_at", "channel", "text", "answer", "abstained") for q in questions
+        ],
+        "feedback": [_row(f, "question_id", "value", "created_at") for f in feedback],
+        "handoffs": [_row(h, "text", "status", "created_at") for h in handoffs],
+        "rsvps": [_row(r, "opportunity_id", "status", "created_at") for r in rsvps],
+    }
+
+
+async def erase_person(session: AsyncSession, person_id: int, user_refs: list[str]) -> int:
+    """Erase a person with their accounts and the questions they asked.
+
+    Their organisation goes too when they were its last person. Returns the number of
+    questions erased.
+    """
+    person = await session.get_one(Person, person_id)
+    org_id = person.organisation_id
+    for identity in await session.scalars(select(Identity).where(Identity.person_id == person_id)):
+        await clear_state(session, identity.channel, identity.external_id)
+    erased = await session.execute(delete(Question).where(Question.user_ref.in_(user_refs)))
+    await session.delete(person)
+    await session.flush()
+    if org_id is not None:
+        others = await session.scalar(
+            select(func.count(Person.id)).where(Person.organisation_id == org_id)
+        )
+        if not others:
+            await session.execute(delete(Organisation).where(Organisation.id == org_id))
+    return int(getattr(erased, "rowcount", 0) or 0)
+
+
+__all__ = [
+    "audit",
+    "clear_state",
+    "create_organisation",
+    "erase_person",
+    "export_person",
+    "find_identity",
+    "find_organisations",
+    "get_state",
+    "list_organisations",
+    "new_join_code",
+    "organisation_by_code",
+    "person_for",
+    "set_state",
+    "set_subscription",
+    "stop_everything",
+    "subscriptions",
+]
