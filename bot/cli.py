@@ -1,4 +1,4 @@
-"""The ``clusterbot`` command: chat, ask, ingest, opportunities, db upgrade.
+"""The ``clusterbot`` command: serve, chat, ask, ingest, opportunities, org, people, db.
 
 Commands hold no logic: they build the app from Settings and call what the bot itself calls.
 """
@@ -16,12 +16,16 @@ from typing import Any, TypeVar
 
 import click
 
+from bot import redact
+from bot.admin import confirm_membership, organisations, set_role
 from bot.app import DEMO_CORPUS, App, build_app
 from bot.config import Settings
 from bot.console import chat_loop, render
 from bot.errors import ClusterbotError
 from bot.handlers.ask import reply_for
 from bot.opportunities import opportunity_json
+from bot.serve import Server, build_channels
+from bot.serve import serve as run_server
 from ingest.types import OPPORTUNITY_KINDS
 from knowledge.answer import AnswerOptions
 from knowledge.clock import Clock, FixedClock
@@ -85,22 +89,43 @@ async def _with_app(
     *,
     quiet: bool = False,
 ) -> None:
+    await _with_settings(_settings(data_dir), today, body, quiet=quiet)
+
+
+async def _with_settings(
+    settings: Settings,
+    today: str | None,
+    body: Callable[[App], Awaitable[None]],
+    *,
+    quiet: bool = False,
+) -> None:
     progress = None if quiet else (lambda line: click.echo(line, err=True))
-    app = await build_app(_settings(data_dir), clock=_clock(today), progress=progress)
+    app = await build_app(settings, clock=_clock(today), progress=progress)
     try:
         await body(app)
     finally:
         await app.close()
 
 
-@click.group()
+@click.group(invoke_without_command=True)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def cli(verbose: int) -> None:
-    """clusterbot: answers, alerts and broadcasts for life-science cluster members."""
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """clusterbot: answers, alerts and broadcasts for life-science cluster members.
+
+    Without a command: serve Telegram and Slack when their tokens are set, else chat in
+    the terminal over the bundled demo corpus.
+    """
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(
         level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
     )
+    redact.install()  # token-shaped strings never reach the terminal or log files
+    if ctx.invoked_subcommand is None:
+        if _settings(None).channels:
+            ctx.invoke(serve)
+        else:
+            ctx.invoke(chat)
 
 
 @cli.command()
@@ -114,17 +139,89 @@ def cli(verbose: int) -> None:
     help="Answer as someone who may see this.",
 )
 @click.option("--no-demo", is_flag=True, help="Do not ingest the demo corpus into an empty store.")
-def chat(data_dir: Path | None, today: str | None, audience: str, no_demo: bool) -> None:
+def chat(
+    data_dir: Path | None = None,
+    today: str | None = None,
+    audience: str = "public",
+    no_demo: bool = False,
+) -> None:
     """Chat in the terminal (ingests the bundled demo corpus on first start)."""
 
     async def body(app: App) -> None:
-        if not no_demo and await app.is_empty():
-            click.echo(f"First start: ingesting the demo corpus from {DEMO_CORPUS} ...", err=True)
-            summary = await app.ingester.ingest([str(DEMO_CORPUS)], audience="public")
-            click.echo(summary.line(), err=True)
+        if not no_demo:
+            await _demo_on_first_start(app)
         await chat_loop(app.console_assistant(_VISIBLE[audience]))
 
     _run(_with_app(data_dir, today, body))
+
+
+async def _demo_on_first_start(app: App) -> None:
+    if await app.is_empty():
+        click.echo(f"First start: ingesting the demo corpus from {DEMO_CORPUS} ...", err=True)
+        summary = await app.ingester.ingest([str(DEMO_CORPUS)], audience="public")
+        click.echo(summary.line(), err=True)
+
+
+@cli.command()
+@data_dir_option
+@click.option("--no-demo", is_flag=True, help="Do not ingest the demo corpus into an empty store.")
+def serve(data_dir: Path | None = None, no_demo: bool = False) -> None:
+    """Serve every configured channel (Telegram, Slack) in one process until interrupted."""
+    settings = _settings(data_dir)
+    redact.install(settings.secrets())
+    if not settings.channels:
+        raise click.ClickException(
+            "no chat channel is configured: set CLUSTERBOT_TELEGRAM_TOKEN and/or "
+            "CLUSTERBOT_SLACK_BOT_TOKEN (in the environment or a .env file)"
+        )
+
+    def ready(server: Server) -> None:
+        names = " and ".join(c.channel for c in server.channels)
+        click.echo(
+            f"Serving {names}. Health check: http://{settings.http_host}:{server.web.port}"
+            "/healthz. Ctrl-C stops.",
+            err=True,
+        )
+
+    async def body(app: App) -> None:
+        if not no_demo:
+            await _demo_on_first_start(app)
+        await run_server(app, on_ready=ready)
+
+    _run(_with_settings(settings, None, body))
+
+
+@cli.command()
+@data_dir_option
+def check(data_dir: Path | None) -> None:
+    """Check the configuration: database, and each channel's token against its API."""
+    settings = _settings(data_dir)
+    redact.install(settings.secrets())
+    problems = 0
+
+    async def body(app: App) -> None:
+        nonlocal problems
+        click.echo(f"database: ok ({app.settings.resolved_database_url.split(':')[0]})")
+        channels = build_channels(app)
+        if not channels:
+            click.echo(
+                "channels: none configured (set CLUSTERBOT_TELEGRAM_TOKEN / _SLACK_BOT_TOKEN)"
+            )
+        for channel in channels:
+            try:
+                await channel.start()
+                status = await channel.health()
+                click.echo(f"{channel.channel}: {'ok' if status.get('ok') else 'not ok'} {status}")
+                problems += 0 if status.get("ok") else 1
+            except ClusterbotError as exc:
+                click.echo(f"{channel.channel}: {exc}")
+                problems += 1
+            finally:
+                await channel.stop()
+
+    _run(_with_settings(settings, None, body, quiet=True))
+    if problems:
+        sys.exit(1)
 
 
 @cli.command()
@@ -258,6 +355,63 @@ def opportunities(
                 click.echo(f"{record['status_today']:<11} {record['id']}  {title}  ({deadlines})")
 
     _run(_with_app(data_dir, today, body, quiet=True))
+
+
+@cli.group()
+def org() -> None:
+    """Organisations: list them, confirm which are members."""
+
+
+@org.command("list")
+@data_dir_option
+def org_list(data_dir: Path | None) -> None:
+    """List organisations with membership and number of people."""
+
+    async def body(app: App) -> None:
+        rows = await organisations(app.sessions)
+        if not rows:
+            click.echo("no organisations yet (they are created when people run /start)")
+        for row in rows:
+            member = "member" if row.is_member else "-"
+            click.echo(
+                f"{row.id:>5}  {member:<7} {row.people:>3} people  {row.name or '(unnamed)'}"
+            )
+
+    _run(_with_app(data_dir, None, body, quiet=True))
+
+
+@org.command("confirm")
+@data_dir_option
+@click.option("--revoke", is_flag=True, help="Withdraw membership instead.")
+@click.argument("name_or_id")
+def org_confirm(data_dir: Path | None, revoke: bool, name_or_id: str) -> None:
+    """Confirm an organisation as a member: its people may see member documents."""
+
+    async def body(app: App) -> None:
+        row = await confirm_membership(app.sessions, name_or_id, member=not revoke, actor="cli")
+        state = "a member" if row.is_member else "no longer a member"
+        click.echo(f"{row.name or row.id} is {state}")
+
+    _run(_with_app(data_dir, None, body, quiet=True))
+
+
+@cli.group()
+def people() -> None:
+    """People: roles (member, staff, admin)."""
+
+
+@people.command("role")
+@data_dir_option
+@click.argument("person", metavar="CHANNEL:USER")
+@click.argument("role", type=click.Choice(["member", "staff", "admin"]))
+def people_role(data_dir: Path | None, person: str, role: str) -> None:
+    """Give a person a role, e.g. 'clusterbot people role telegram:123456 staff'."""
+
+    async def body(app: App) -> None:
+        await set_role(app.sessions, person, role, actor="cli")
+        click.echo(f"{person} is now {role}")
+
+    _run(_with_app(data_dir, None, body, quiet=True))
 
 
 @cli.group()

@@ -142,7 +142,7 @@ async def opening_passages(session: AsyncSession, document_ids: Sequence[int]) -
         .order_by(Chunk.document_id, Chunk.ordinal)
     )
     found: dict[int, str] = {}
-    for doc_id, text in rows.tuples():
+    for doc_id, text in rows:
         found[doc_id] = f"{found[doc_id]}\n{text}" if doc_id in found else text
     return found
 
@@ -154,7 +154,7 @@ async def document_sizes(session: AsyncSession, document_ids: Sequence[int]) -> 
     rows = await session.execute(
         select(Document.id, Document.chars).where(Document.id.in_(list(document_ids)))
     )
-    return {doc_id: chars for doc_id, chars in rows.tuples()}
+    return {doc_id: chars for doc_id, chars in rows}
 
 
 __all__ = [

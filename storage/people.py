@@ -109,7 +109,7 @@ async def list_organisations(session: AsyncSession) -> list[tuple[Organisation, 
         .group_by(Organisation.id)
         .order_by(Organisation.name)
     )
-    return [(org, count) for org, count in rows.tuples()]
+    return [(org, count) for org, count in rows]
 
 
 async def get_state(session: AsyncSession, channel: str, user_id: str) -> ConversationState | None:

@@ -88,9 +88,7 @@ async def handle_events(msg: Incoming, ctx: Context) -> Reply:
         SourceRef(n=n, title=o.title, source=o.url or o.external_id, url=o.url)
         for n, o in enumerate(events, start=1)
     )
-    buttons = tuple(
-        Button(f"RSVP {n}: {o.title[:28]}", RSVP, str(o.id)) for n, o in enumerate(events, start=1)
-    )
+    buttons = tuple(Button(f"RSVP {n}", RSVP, str(o.id)) for n, o in enumerate(events, start=1))
     ics = Attachment("network-meetings.ics", calendar(events), "text/calendar")
     return Reply("\n".join(lines), sources=sources, buttons=buttons, attachments=(ics,))
 

@@ -51,9 +51,13 @@ async def profile_edit_tap(msg: Incoming, ctx: Context) -> Reply:
         await set_state(
             session, ctx.caller.channel, ctx.caller.user_id, flow=FLOW, step=field.name
         )
+    return _ask(field, org)
+
+
+def _ask(field: fields.Field, org: Organisation | None, lead: str = "") -> Reply:
     now = fields.shown(org, field.name)
     buttons = (*fields.choice_buttons(field, org, SET), Button("Cancel", SET, "cancel"))
-    return Reply(f"{field.prompt}\nNow: {now}", buttons=buttons)
+    return Reply(f"{lead}{field.prompt}\nNow: {now}", buttons=buttons)
 
 
 async def profile_text(msg: Incoming, ctx: Context) -> Reply:
@@ -64,7 +68,10 @@ async def profile_text(msg: Incoming, ctx: Context) -> Reply:
             raise UserError("No field is being edited; /profile shows your profile.")
         person, _ = await caller_records(session, ctx)
         org = await ensure_organisation(session, person)
-        fields.apply(org, state.step, msg.text)
+        try:
+            fields.apply(org, state.step, msg.text)
+        except UserError as exc:
+            return _ask(fields.BY_NAME[state.step], org, f"{exc}\n\n")
         await clear_state(session, ctx.caller.channel, ctx.caller.user_id)
         return _view(org, "Saved.\n\n")
 
@@ -83,8 +90,7 @@ async def profile_set_tap(msg: Incoming, ctx: Context) -> Reply:
         org = await ensure_organisation(session, person)
         if verb == "toggle" and field.multi:
             fields.toggle(org, value)
-            buttons = (*fields.choice_buttons(field, org, SET), Button("Cancel", SET, "cancel"))
-            return Reply(f"{field.prompt}\nNow: {fields.shown(org, field.name)}", buttons=buttons)
+            return _ask(field, org)
         if verb == "set" and not field.multi:
             fields.apply(org, field.name, dict(field.choices).get(value, value))
         await clear_state(session, ctx.caller.channel, ctx.caller.user_id)

@@ -139,7 +139,10 @@ async def onboarding_text(msg: Incoming, ctx: Context) -> Reply:
         if state.step == CONSENT:
             return _prompt(CONSENT, org, "Please tap one of the buttons.\n\n")
         org = await ensure_organisation(session, person)
-        fields.apply(org, state.step, msg.text)
+        try:
+            fields.apply(org, state.step, msg.text)
+        except UserError as exc:
+            return _prompt(state.step, org, f"{exc}\n\n")
         return await _advance(session, ctx, state.step, org)
 
 

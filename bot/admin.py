@@ -1,0 +1,89 @@
+"""What operators and staff change from the command line: membership and roles.
+
+Each change is written to the audit log with who made it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.context import ROLES
+from bot.errors import UserError
+from storage.engine import SessionFactory
+from storage.models import Person
+from storage.people import audit, find_identity, find_organisations, list_organisations
+
+
+@dataclass(frozen=True)
+class OrganisationRow:
+    """One line of ``clusterbot org list``."""
+
+    id: int
+    name: str
+    is_member: bool
+    people: int
+    country: str | None
+
+
+async def organisations(sessions: SessionFactory) -> list[OrganisationRow]:
+    """Every organisation, with its number of people."""
+    async with sessions() as session:
+        rows = await list_organisations(session)
+    return [OrganisationRow(o.id, o.name, o.is_member, n, o.country) for o, n in rows]
+
+
+async def confirm_membership(
+    sessions: SessionFactory, name_or_id: str, *, member: bool, actor: str
+) -> OrganisationRow:
+    """Mark an organisation as a member (its people then see member documents), or undo it.
+
+    Raises:
+        UserError: no organisation, or several, go by that name.
+    """
+    async with sessions.begin() as session:
+        found = await find_organisations(session, name_or_id)
+        if not found:
+            raise UserError(
+                f"no organisation is called {name_or_id!r} (see 'clusterbot org list')"
+            )
+        if len(found) > 1:
+            ids = ", ".join(str(o.id) for o in found)
+            raise UserError(f"several organisations are called {name_or_id!r}; use an id: {ids}")
+        org = found[0]
+        org.is_member = member
+        await audit(
+            session,
+            actor=actor,
+            action="membership_confirmed" if member else "membership_revoked",
+            subject=f"organisation:{org.id}",
+        )
+        return OrganisationRow(org.id, org.name, org.is_member, 0, org.country)
+
+
+async def set_role(sessions: SessionFactory, person: str, role: str, *, actor: str) -> None:
+    """Give a person (``telegram:123``, ``slack:U0AB``) a role: member, staff or admin.
+
+    Raises:
+        UserError: the person never wrote to the bot, or the role is unknown.
+    """
+    if role not in ROLES:
+        raise UserError(f"{role!r} is not a role; use one of {', '.join(ROLES)}")
+    channel, _, user = person.partition(":")
+    if not user:
+        raise UserError(f"{person!r} is not a person like telegram:123456 or slack:U0123ABC")
+    async with sessions.begin() as session:
+        identity = await find_identity(session, channel, user)
+        if identity is None:
+            raise UserError(f"{person} has not written to the bot yet; ask them to send /start")
+        row = await session.get_one(Person, identity.person_id)
+        row.role = role
+        await audit(
+            session,
+            actor=actor,
+            action="role_set",
+            subject=f"person:{row.id}",
+            detail={"role": role},
+        )
+
+
+__all__ = ["OrganisationRow", "confirm_membership", "organisations", "set_role"]

@@ -1,0 +1,165 @@
+"""``clusterbot serve``: every configured channel in one process, on one event loop.
+
+Telegram and Slack run side by side with the HTTP server (health check and webhooks). A
+channel that cannot start (a wrong token) stops the whole process with a message naming the
+setting, rather than running half-configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.app import App
+from bot.errors import ConfigurationError
+from bot.web import WebServer
+
+logger = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    """What ``serve`` needs of an adapter."""
+
+    channel: str
+
+    async def start(self) -> None:
+        """Connect (and check the token)."""
+        ...
+
+    async def stop(self) -> None:
+        """Disconnect; safe to call twice."""
+        ...
+
+    def routes(self) -> list[web.RouteDef]:
+        """HTTP routes the channel needs (webhooks), if any."""
+        ...
+
+    async def health(self) -> dict[str, object]:
+        """Whether the channel is connected, with details."""
+        ...
+
+
+def build_channels(app: App) -> list[Channel]:
+    """The adapters for every channel that has a token."""
+    settings = app.settings
+    channels: list[Channel] = []
+    if settings.telegram_token is not None:
+        from bot.telegram import TelegramChannel
+
+        channels.append(TelegramChannel(settings=settings, responder=app.assistant))
+    if settings.slack_bot_token is not None:
+        from bot.slack import SlackChannel
+
+        channels.append(SlackChannel(settings=settings, responder=app.assistant))
+    return channels
+
+
+class Server:
+    """The running channels and the HTTP server of one ``serve`` process."""
+
+    def __init__(self, app: App, channels: list[Channel]) -> None:
+        self.app = app
+        self.channels = channels
+        routes = [route for channel in channels for route in channel.routes()]
+        self.web = WebServer(
+            host=app.settings.http_host,
+            port=app.settings.http_port,
+            health=self.health,
+            routes=routes,
+        )
+        self._started: list[Channel] = []
+
+    async def health(self) -> dict[str, Any]:
+        """The database and every channel, with an overall ``ok``."""
+        report: dict[str, Any] = {"ok": True, "channels": {}}
+        try:
+            async with self.app.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            report["database"] = "ok"
+        except Exception as exc:
+            report["ok"] = False
+            report["database"] = type(exc).__name__
+        for channel in self.channels:
+            try:
+                status = await channel.health()
+            except Exception as exc:
+                status = {"ok": False, "error": type(exc).__name__}
+            report["channels"][channel.channel] = status
+            report["ok"] = report["ok"] and bool(status.get("ok"))
+        return report
+
+    async def start(self) -> None:
+        """Start the HTTP server, then each channel; undo everything if one fails."""
+        await self.web.start()
+        try:
+            for channel in self.channels:
+                await channel.start()
+                self._started.append(channel)
+                logger.info("%s connected", channel.channel)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop the channels (last started first), then the HTTP server."""
+        while self._started:
+            channel = self._started.pop()
+            try:
+                await channel.stop()
+            except Exception:
+                logger.exception("stopping %s failed", channel.channel)
+        await self.web.stop()
+
+
+async def serve(
+    app: App,
+    *,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[Server], None] | None = None,
+) -> None:
+    """Run until SIGINT/SIGTERM (or until ``stop`` is set).
+
+    Raises:
+        ConfigurationError: no channel is configured, or one refused its token.
+    """
+    channels = build_channels(app)
+    if not channels:
+        raise ConfigurationError(
+            "no chat channel is configured: set CLUSTERBOT_TELEGRAM_TOKEN and/or "
+            "CLUSTERBOT_SLACK_BOT_TOKEN (or use 'clusterbot chat' for the console)"
+        )
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests) or not supported here
+    server = Server(app, channels)
+    try:
+        await server.start()
+        names = ", ".join(c.channel for c in channels)
+        logger.info(
+            "serving %s; health check on http://%s:%s/healthz",
+            names,
+            app.settings.http_host,
+            server.web.port,
+        )
+        if on_ready is not None:
+            on_ready(server)
+        await stop.wait()
+    finally:
+        await server.stop()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+__all__ = ["Channel", "Server", "build_channels", "serve"]
