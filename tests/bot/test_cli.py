@@ -177,3 +177,47 @@ def test_ask_on_an_empty_store_says_what_to_do(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "nothing has been ingested" in result.stderr
     assert "reliable answer" in result.stdout
+
+
+def test_bare_command_chats_when_no_token_is_set(demo_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CLUSTERBOT_DATA_DIR", str(demo_dir))
+    result = CliRunner().invoke(cli, [], input="/help\n/quit\n")
+    assert result.exit_code == 0, result.output
+    assert "Commands:" in result.stdout
+
+
+def test_serve_without_a_token_names_the_settings(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 1
+    assert "CLUSTERBOT_TELEGRAM_TOKEN" in result.output
+    assert "CLUSTERBOT_SLACK_BOT_TOKEN" in result.output
+
+
+def test_settings_come_from_a_dotenv_file(tmp_path: Path) -> None:
+    # The autouse fixture made tmp_path the working directory.
+    (tmp_path / ".env").write_text(f"CLUSTERBOT_DATA_DIR={tmp_path / 'from-dotenv'}\n")
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "from-dotenv" / "clusterbot.sqlite3").exists()
+
+
+def test_a_malformed_staff_setting_is_named(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CLUSTERBOT_STAFF", "telegram:1,bob")
+    result = CliRunner().invoke(cli, ["db", "upgrade", "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 1
+    assert "'bob' is not a person like telegram:123456" in result.output
+
+
+def test_org_and_people_commands(demo_dir: Path) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["org", "list", "--data-dir", str(demo_dir)])
+    assert listed.exit_code == 0, listed.output
+    assert "no organisations yet" in listed.stdout
+    missing = runner.invoke(cli, ["org", "confirm", "--data-dir", str(demo_dir), "Nobody"])
+    assert missing.exit_code == 1
+    assert "no organisation is called 'Nobody'" in missing.output
+    role = runner.invoke(
+        cli, ["people", "role", "--data-dir", str(demo_dir), "telegram:42", "staff"]
+    )
+    assert role.exit_code == 1
+    assert "has not written to the bot yet" in role.output
