@@ -12,10 +12,12 @@ from collections.abc import Iterable
 
 MASK = "[redacted]"
 # Shapes of secrets we may not have been told about (another bot's token in a traceback).
+# Telegram tokens sit right after "bot" in API URLs (no word boundary there), and may end in
+# "-" (no word boundary after it), so the edges are spelled out instead of using \b.
 _PATTERNS = (
-    re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"),  # Telegram bot token
-    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{8,}\b"),  # Slack bot/user tokens
-    re.compile(r"\bxapp-[A-Za-z0-9-]{8,}\b"),  # Slack app-level token
+    re.compile(r"(?<![0-9])\d{6,12}:[A-Za-z0-9_-]{30,}(?![A-Za-z0-9_-])"),  # Telegram bot token
+    re.compile(r"\b(?:xoxe\.)?xox[abposre]-[A-Za-z0-9-]{8,}"),  # Slack bot/user/refresh tokens
+    re.compile(r"\bxapp-[A-Za-z0-9-]{8,}"),  # Slack app-level token
 )
 
 
@@ -37,7 +39,10 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask the record in place; never drops it."""
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format call must not raise into the code that logged
+            message = f"{record.msg!s} (unformattable arguments: {record.args!r})"
         cleaned = redact(message, self._secrets)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
