@@ -18,7 +18,7 @@ from knowledge.clock import Clock
 from storage.engine import SessionFactory
 from storage.events import claim_event
 from storage.models import Organisation
-from storage.people import person_for
+from storage.people import get_state, person_for
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +53,14 @@ class Assistant:
     async def respond(self, msg: Incoming) -> Reply | None:
         """The reply to a message, or None for an update already answered."""
         try:
-            if msg.event_id is not None:
-                async with self._sessions.begin() as session:
-                    if not await claim_event(session, msg.channel, msg.event_id):
-                        logger.info("ignored redelivered %s event", msg.channel)
-                        return None
             caller = await self._caller(msg)
         except Exception:
             reply = apology()
             logger.exception("could not take a %s message (ref %s)", msg.channel, reply.reference)
             return reply
+        if caller is None:
+            logger.info("ignored redelivered %s event", msg.channel)
+            return None
         audiences = caller.audiences
         if msg.channel == "console" and self._console_audiences is not None:
             audiences = self._console_audiences
@@ -82,8 +80,13 @@ class Assistant:
             return "staff"
         return None
 
-    async def _caller(self, msg: Incoming) -> Caller:
+    async def _caller(self, msg: Incoming) -> Caller | None:
+        """Who is asking, in one transaction with the redelivery check (None: seen before)."""
         async with self._sessions.begin() as session:
+            if msg.event_id is not None and not await claim_event(
+                session, msg.channel, msg.event_id
+            ):
+                return None
             person = await person_for(
                 session,
                 channel=msg.channel,
@@ -96,6 +99,7 @@ class Assistant:
                 if person.organisation_id
                 else None
             )
+            state = await get_state(session, msg.channel, msg.user_id)
             configured = self._configured_role(f"{msg.channel}:{msg.user_id}")
             roles = {configured, person.role}
             role: Role = "admin" if "admin" in roles else "staff" if "staff" in roles else "member"
@@ -108,6 +112,7 @@ class Assistant:
                 role=role,
                 organisation_id=org.id if org else None,
                 member_organisation=bool(org and org.is_member),
+                flow=state.flow if state is not None and not state.paused else None,
             )
 
 

@@ -121,6 +121,9 @@ def cli(ctx: click.Context, verbose: int) -> None:
         level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
     )
     redact.install()  # token-shaped strings never reach the terminal or log files
+    if verbose < 2:
+        # Below debug, bolt would log whole request bodies (people's messages) at INFO.
+        logging.getLogger("slack_bolt").setLevel(logging.WARNING)
     if ctx.invoked_subcommand is None:
         if _settings(None).channels:
             ctx.invoke(serve)

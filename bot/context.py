@@ -26,6 +26,8 @@ class Caller:
     role: Role = "member"
     organisation_id: int | None = None
     member_organisation: bool = False
+    # The multi-step flow the person is in when the message arrived (None: none, or paused).
+    flow: str | None = None
 
     @property
     def is_staff(self) -> bool:

@@ -79,12 +79,11 @@ class Router:
             if found is None:
                 known = ", ".join(f"/{c}" for c in sorted(self._commands))
                 return Reply(f"I don't know /{msg.command}. Commands I know: {known}.")
-            await self._pause_flow(ctx)
+            if ctx.caller.flow is not None:
+                await self._pause_flow(ctx)
             return found
-        async with ctx.sessions() as session:
-            state = await get_state(session, ctx.caller.channel, ctx.caller.user_id)
-        if state is not None and not state.paused and state.flow in self._flows:
-            return self._flows[state.flow]
+        if ctx.caller.flow is not None and ctx.caller.flow in self._flows:
+            return self._flows[ctx.caller.flow]
         return self._free_text
 
     async def _pause_flow(self, ctx: Context) -> None:

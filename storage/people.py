@@ -64,8 +64,13 @@ async def person_for(
         await session.flush()
         return person
     person = await session.get_one(Person, identity.person_id)
-    person.last_seen_at = now
-    if display_name:
+    # Written at most once a minute: a write per message costs a commit for nothing.
+    last = person.last_seen_at
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=now.tzinfo)
+    if (now - last).total_seconds() > 60:
+        person.last_seen_at = now
+    if display_name and person.display_name != display_name:
         person.display_name = display_name
     if chat_id and identity.chat_id != chat_id:
         identity.chat_id = chat_id
