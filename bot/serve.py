@@ -8,9 +8,11 @@ setting, rather than running half-configured.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -19,8 +21,12 @@ from sqlalchemy import text
 from bot.app import App
 from bot.errors import ConfigurationError
 from bot.web import WebServer
+from storage.events import forget_events_before
 
 logger = logging.getLogger(__name__)
+
+EVENT_MEMORY = timedelta(days=7)
+HOUSEKEEPING_EVERY_S = 3600.0
 
 
 class Channel(Protocol):
@@ -74,6 +80,23 @@ class Server:
             routes=routes,
         )
         self._started: list[Channel] = []
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    async def prune_events(self) -> int:
+        """Forget delivery ids older than any platform redelivers (a week; Telegram: a day)."""
+        cutoff = datetime.now(UTC) - EVENT_MEMORY
+        async with self.app.sessions.begin() as session:
+            return await forget_events_before(session, cutoff)
+
+    async def _keep_house(self) -> None:
+        while True:
+            try:
+                dropped = await self.prune_events()
+                if dropped:
+                    logger.info("forgot %d old delivery ids", dropped)
+            except Exception:
+                logger.exception("pruning delivery ids failed")
+            await asyncio.sleep(HOUSEKEEPING_EVERY_S)
 
     async def health(self) -> dict[str, Any]:
         """The database and every channel, with an overall ``ok``."""
@@ -97,6 +120,7 @@ class Server:
     async def start(self) -> None:
         """Start the HTTP server, then each channel; undo everything if one fails."""
         await self.web.start()
+        self._housekeeping = asyncio.create_task(self._keep_house())
         try:
             for channel in self.channels:
                 await channel.start()
@@ -108,6 +132,11 @@ class Server:
 
     async def stop(self) -> None:
         """Stop the channels (last started first), then the HTTP server."""
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+            self._housekeeping = None
         while self._started:
             channel = self._started.pop()
             try:

@@ -37,6 +37,8 @@ DECLINE = (
     "You can ask a person at the cluster, or rephrase with more detail "
     "(a programme, a topic identifier or a therapeutic area)."
 )
+# Markdown bold markers in source text (**bold**) read as noise in a chat.
+_EMPHASIS = re.compile(r"\*\*(\S(?:[^*]*?\S)?)\*\*")
 _STATUS_LINE = re.compile(r"\b(status|open for submission|forthcoming|closed)\b", re.IGNORECASE)
 
 
@@ -63,7 +65,7 @@ def _best_sentences(passage: Passage, question_stems: set[str], limit: int = 2) 
         return ""
     chosen = sorted(candidates, reverse=True)[:limit]
     chosen.sort(key=lambda c: -c[1])  # back to reading order
-    text = " ".join(s for _o, _p, s in chosen)
+    text = _EMPHASIS.sub(r"\1", " ".join(s for _o, _p, s in chosen))
     return text if len(text) <= 600 else text[:597].rsplit(" ", 1)[0] + "…"
 
 

@@ -196,3 +196,39 @@ async def test_mydata_and_forget(person: Person) -> None:
 async def test_the_same_update_twice_is_answered_once(person: Person) -> None:
     await person.say("/help")
     assert await person.driver.redeliver_last(expect=0) == []
+
+
+MEMBERS_ONLY = """---
+title: Members' price list 2027
+---
+# Members' price list 2027
+
+Members book the Korvenstad cryo-electron microscope at a members' rate of EUR 410 per
+session day, agreed with the imaging core facility.
+"""
+
+
+async def test_slack_uses_member_documents_only_in_direct_messages(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    from bot.admin import confirm_membership
+
+    app = await make_app(demo_dir)
+    doc = tmp_path / "members-prices.md"
+    doc.write_text(MEMBERS_ONLY)
+    assert (await app.ingester.ingest([str(doc)], audience="members")).failed == 0
+    question = "What is the members' rate for the cryo-electron microscope?"
+    try:
+        async with running_slack(app.assistant) as driver:
+            person = Person(driver, "U777")
+            await person.say("/start")
+            await person.say("Acme Bio")
+            await person.tap("Later")
+            await confirm_membership(app.sessions, "Acme Bio", member=True, actor="test")
+            assert "410" in await person.say(question)
+            in_channel = await driver.say("U777", question, group=True)
+            assert in_channel[0].thread is not None  # a mention is answered in its thread
+            assert "410" not in everything(in_channel)
+            assert "Members' price list" not in everything(in_channel)
+    finally:
+        await app.close()

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
+from bot.app import App
 from bot.errors import ConfigurationError
 from bot.serve import Server, serve
+from storage.models import ProcessedEvent, utcnow
 from tests.factories import make_app
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackDriver
 from tests.fakes.telegram_api import FakeTelegram, TelegramDriver
+
+
+async def _event_ids(app: App) -> list[str]:
+    async with app.sessions() as session:
+        return list(await session.scalars(select(ProcessedEvent.event_id)))
 
 
 async def _get(url: str) -> tuple[int, dict[str, object]]:
@@ -32,11 +41,21 @@ async def test_serve_runs_telegram_and_slack_with_a_health_check(demo_dir: Path)
             slack_mode="http",
             http_port=0,
         )
+        async with app.sessions.begin() as session:
+            session.add(
+                ProcessedEvent(
+                    channel="telegram", event_id="old", seen_at=utcnow() - timedelta(days=8)
+                )
+            )
+            session.add(ProcessedEvent(channel="telegram", event_id="new", seen_at=utcnow()))
         stop = asyncio.Event()
         ready: asyncio.Future[Server] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(serve(app, stop=stop, on_ready=ready.set_result))
         try:
             server = await asyncio.wait_for(ready, 30)
+            async with asyncio.timeout(10):  # housekeeping forgets week-old delivery ids
+                while await _event_ids(app) != ["new"]:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
             base = f"http://127.0.0.1:{server.web.port}"
             status, health = await _get(f"{base}/healthz")
             assert status == 200
