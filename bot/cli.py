@@ -21,6 +21,7 @@ from bot.admin import confirm_membership, organisations, set_role
 from bot.app import DEMO_CORPUS, App, build_app
 from bot.config import Settings
 from bot.console import chat_loop, render
+from bot.context import ROLES
 from bot.errors import ClusterbotError
 from bot.handlers.ask import reply_for
 from bot.opportunities import opportunity_json
@@ -406,7 +407,7 @@ def people() -> None:
 @people.command("role")
 @data_dir_option
 @click.argument("person", metavar="CHANNEL:USER")
-@click.argument("role", type=click.Choice(["member", "staff", "admin"]))
+@click.argument("role", type=click.Choice(ROLES))
 def people_role(data_dir: Path | None, person: str, role: str) -> None:
     """Give a person a role, e.g. 'clusterbot people role telegram:123456 staff'."""
 
