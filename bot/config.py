@@ -85,6 +85,69 @@ class IngestSettings(_Section):
     chunk_overlap: int = Field(default=120, ge=0, le=2000, description="Chunk overlap")
 
 
+class DeliverySettings(_Section):
+    """The outbox worker: platform limits it keeps to, retries, leases."""
+
+    telegram_per_second: float = Field(
+        default=30.0, gt=0, description="Telegram messages per second, all chats together"
+    )
+    telegram_chat_interval_s: float = Field(
+        default=1.0, ge=0, description="Seconds between two messages to one Telegram chat"
+    )
+    telegram_group_per_minute: int = Field(
+        default=20, ge=1, description="Messages per minute to one Telegram group"
+    )
+    slack_per_second: float = Field(
+        default=20.0, gt=0, description="Slack messages per second, all channels together"
+    )
+    slack_channel_interval_s: float = Field(
+        default=1.0, ge=0, description="Seconds between two messages to one Slack channel"
+    )
+    max_attempts: int = Field(
+        default=8, ge=1, description="Attempts before a message is marked failed"
+    )
+    backoff_base_s: float = Field(
+        default=2.0, gt=0, description="First retry delay; doubles per attempt, with jitter"
+    )
+    backoff_max_s: float = Field(default=900.0, gt=0, description="Longest retry delay")
+    lease_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a claimed message stays with one worker before others may take it",
+    )
+    batch: int = Field(default=200, ge=1, le=10000, description="Messages claimed at once")
+    idle_poll_s: float = Field(
+        default=1.0, gt=0, description="How often an idle worker looks for due messages"
+    )
+
+
+class AlertSettings(_Section):
+    """When matches become messages: thresholds, quiet hours, caps, reminders."""
+
+    instant_score: float = Field(
+        default=0.6, ge=0, le=1, description="Matches scoring at least this go out at once"
+    )
+    min_score: float = Field(
+        default=0.3, ge=0, le=1, description="Matches below this are not sent at all"
+    )
+    quiet_hours: str = Field(
+        default="21:00-08:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+        description="No message in this window of the person's local time (HH:MM-HH:MM)",
+    )
+    weekly_cap: int = Field(
+        default=10, ge=1, description="Most alert messages one person gets in 7 days"
+    )
+    reminder_days: list[int] = Field(
+        default_factory=lambda: [14, 7, 2],
+        description="Reminders this many days before each deadline of a saved call",
+    )
+    digest_hour: int = Field(default=9, ge=0, le=23, description="Local hour digests go out")
+    digest_weekday: int = Field(
+        default=0, ge=0, le=6, description="Weekday of the weekly digest (0 is Monday)"
+    )
+
+
 class Settings(BaseSettings):
     """All of clusterbot's settings; environment variables are prefixed ``CLUSTERBOT_``.
 
@@ -111,6 +174,8 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     # Channels. These names are a stable interface (DESIGN.md): staging servers and test
     # fakes stand in for the real services through the two API URLs.
@@ -217,7 +282,9 @@ class Settings(BaseSettings):
 
 
 __all__ = [
+    "AlertSettings",
     "AnswerSettings",
+    "DeliverySettings",
     "EmbeddingSettings",
     "IngestSettings",
     "LlmSettings",

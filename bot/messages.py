@@ -7,8 +7,9 @@ way of putting a ``Reply`` into a chat, used for replies and for proactive deliv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, Protocol
+import base64
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, Protocol
 
 ChatType = Literal["private", "group"]
 
@@ -148,6 +149,45 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
 
 
+def reply_to_data(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON-ready data, to keep in the outbox until it is sent."""
+    return {
+        "text": reply.text,
+        "sources": [asdict(ref) | {"deadlines": list(ref.deadlines)} for ref in reply.sources],
+        "buttons": [asdict(button) for button in reply.buttons],
+        "attachments": [
+            {
+                "filename": a.filename,
+                "mime_type": a.mime_type,
+                "content": base64.b64encode(a.content).decode(),
+            }
+            for a in reply.attachments
+        ],
+    }
+
+
+def reply_from_data(data: dict[str, Any]) -> Reply:
+    """The reply :func:`reply_to_data` stored.
+
+    Raises:
+        ValueError: the data is not a stored reply (names what is missing).
+    """
+    if not isinstance(data.get("text"), str):
+        raise ValueError("stored reply has no text")
+    return Reply(
+        text=data["text"],
+        sources=tuple(
+            SourceRef(**{**ref, "deadlines": tuple(ref.get("deadlines", ()))})
+            for ref in data.get("sources", [])
+        ),
+        buttons=tuple(Button(**button) for button in data.get("buttons", [])),
+        attachments=tuple(
+            Attachment(a["filename"], base64.b64decode(a["content"]), a["mime_type"])
+            for a in data.get("attachments", [])
+        ),
+    )
+
+
 class Responder(Protocol):
     """The assistant as adapters see it."""
 
@@ -185,4 +225,6 @@ __all__ = [
     "Sender",
     "SourceRef",
     "Tap",
+    "reply_from_data",
+    "reply_to_data",
 ]

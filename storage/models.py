@@ -224,6 +224,11 @@ class Person(Base):
     # /stop: no proactive message of any kind until the person turns alerts back on.
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     alert_frequency: Mapped[str] = mapped_column(String(16), default="instant")
+    # The platform refused to deliver (blocked the bot, left the workspace): send nothing more.
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    unreachable_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # For quiet hours and digest times; None: the cluster's timezone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -347,11 +352,79 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class Alert(Base):
+    """An opportunity matched to a person, with why, and what they said about it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("person_id", "opportunity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    category: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # planned -> sent (instant) or digest (waiting for the person's digest) -> sent
+    status: Mapped[str] = mapped_column(String(16), default="planned", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # relevant, not_for_us, already_knew
+    feedback: Mapped[str | None] = mapped_column(String(16))
+    feedback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    saved: Mapped[bool] = mapped_column(Boolean, default=False)
+    applying: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Delivery(Base):
+    """The outbox: one proactive message to one person, sent by the delivery worker.
+
+    Rows are planned in the same transaction as what caused them, unique per recipient, item
+    and kind of message, so planning twice sends once. A worker claims a due row by setting
+    a lease; a lease that runs out (the worker died) makes the row claimable again, which is
+    how a crash loses nothing.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("person_id", "item_key", "kind"),
+        Index("ix_deliveries_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    # alert, update, digest, reminder, broadcast, notice
+    kind: Mapped[str] = mapped_column(String(16))
+    item_key: Mapped[str] = mapped_column(String(128))
+    # The consent category checked again at send time; None for messages the person asked for.
+    category: Mapped[str | None] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # pending, sending, sent, failed, cancelled, skipped
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 __all__ = [
+    "Alert",
     "AuditEntry",
     "Base",
     "Chunk",
     "ConversationState",
+    "Delivery",
     "Document",
     "Feedback",
     "Handoff",
