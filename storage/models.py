@@ -404,6 +404,10 @@ class Delivery(Base):
     item_key: Mapped[str] = mapped_column(String(128))
     # The consent category checked again at send time; None for messages the person asked for.
     category: Mapped[str | None] = mapped_column(String(32))
+    # What the message is about, when it is an opportunity: a closed one is never sent.
+    opportunity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # pending, sending, sent, failed, cancelled, skipped
     status: Mapped[str] = mapped_column(String(16), default="pending")

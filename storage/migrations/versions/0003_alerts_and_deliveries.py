@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("item_key", sa.String(length=128), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=True),
+        sa.Column("opportunity_id", sa.Integer(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
@@ -38,12 +39,16 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["opportunity_id"], ["opportunities.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("person_id", "item_key", "kind"),
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index("ix_deliveries_due", ["status", "due_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_deliveries_opportunity_id"), ["opportunity_id"], unique=False
+        )
 
     op.create_table(
         "alerts",
@@ -97,6 +102,7 @@ def downgrade() -> None:
 
     op.drop_table("alerts")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_deliveries_opportunity_id"))
         batch_op.drop_index("ix_deliveries_due")
 
     op.drop_table("deliveries")
