@@ -12,6 +12,7 @@ import httpx
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.alerts import AlertPlanner
 from bot.assistant import Assistant
 from bot.config import Settings
 from bot.router import Router
@@ -22,6 +23,7 @@ from knowledge.answer import Answerer
 from knowledge.clock import Clock, SystemClock
 from knowledge.embeddings import TextEmbedder, build_embedder
 from knowledge.llm import build_chat_model
+from knowledge.match import Matcher
 from knowledge.retrieve import Retriever
 from knowledge.vectors import VectorIndex, persistent_client
 from storage import create_engine, session_factory, upgrade
@@ -47,6 +49,7 @@ class App:
     ingester: Ingester
     router: Router
     assistant: Assistant
+    matcher: Matcher
     clock: Clock
     http: httpx.AsyncClient
 
@@ -60,6 +63,19 @@ class App:
             staff=self.settings.staff,
             admins=self.settings.admins,
             console_audiences=audiences,
+            alerts=self.settings.alerts,
+            timezone=self.settings.timezone,
+            matcher=self.matcher,
+        )
+
+    def planner(self) -> AlertPlanner:
+        """The alert planner over this app's store, matcher and settings."""
+        return AlertPlanner(
+            sessions=self.sessions,
+            matcher=self.matcher,
+            clock=self.clock,
+            settings=self.settings.alerts,
+            timezone=self.settings.timezone,
         )
 
     async def is_empty(self) -> bool:
@@ -130,6 +146,7 @@ async def build_app(
         progress=progress,
     )
     router = Router()
+    matcher = Matcher(sessions=sessions, index=index)
     assistant = Assistant(
         router=router,
         answerer=answerer,
@@ -137,6 +154,9 @@ async def build_app(
         clock=clock,
         staff=settings.staff,
         admins=settings.admins,
+        alerts=settings.alerts,
+        timezone=settings.timezone,
+        matcher=matcher,
     )
     return App(
         settings=settings,
@@ -148,6 +168,7 @@ async def build_app(
         ingester=ingester,
         router=router,
         assistant=assistant,
+        matcher=matcher,
         clock=clock,
         http=http,
     )

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from bot.config import AlertSettings
 from bot.context import Caller, Context, Role
 from bot.messages import Incoming, Reply
 from bot.router import Router, apology
 from knowledge.answer import Answerer
 from knowledge.clock import Clock
+from knowledge.match import Matcher
 from storage.engine import SessionFactory
 from storage.events import claim_event
 from storage.models import Organisation
@@ -36,6 +38,9 @@ class Assistant:
         staff: Iterable[str] = (),
         admins: Iterable[str] = (),
         console_audiences: tuple[str, ...] | None = None,
+        alerts: AlertSettings | None = None,
+        timezone: str = "Europe/Berlin",
+        matcher: Matcher | None = None,
     ) -> None:
         self._router = router
         self._answerer = answerer
@@ -44,6 +49,9 @@ class Assistant:
         self._staff = frozenset(staff)
         self._admins = frozenset(admins)
         self._console_audiences = console_audiences
+        self._alerts = alerts or AlertSettings()
+        self._timezone = timezone
+        self._matcher = matcher
 
     @property
     def commands(self) -> frozenset[str]:
@@ -70,6 +78,9 @@ class Assistant:
             sessions=self._sessions,
             caller=caller,
             audiences=audiences,
+            alerts=self._alerts,
+            timezone=self._timezone,
+            matcher=self._matcher,
         )
         return await self._router.dispatch(msg, ctx)
 

@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,13 +25,17 @@ from bot.console import chat_loop, render
 from bot.context import ROLES
 from bot.errors import ClusterbotError
 from bot.handlers.ask import reply_for
+from bot.matching import match_json, match_lines, read_profile
 from bot.opportunities import opportunity_json
 from bot.serve import Server, build_channels
 from bot.serve import serve as run_server
 from ingest.types import OPPORTUNITY_KINDS
 from knowledge.answer import AnswerOptions
 from knowledge.clock import Clock, FixedClock
+from knowledge.match import Matcher
+from knowledge.profile import Profile
 from knowledge.types import Answer
+from storage.alerts import category_stats
 
 F = TypeVar("F", bound=Callable[..., Any])
 AUDIENCE_CHOICE = click.Choice(["public", "members", "staff"])
@@ -230,6 +235,35 @@ def check(data_dir: Path | None) -> None:
 
 @cli.command()
 @data_dir_option
+def deliver(data_dir: Path | None = None) -> None:
+    """Send queued alerts, reminders and digests until interrupted.
+
+    Runs beside 'serve' (it takes no updates). Ctrl-C or SIGTERM hands back what was not sent.
+    """
+    from bot.deliver import deliver as run_delivery
+    from bot.delivery import DeliveryWorker
+
+    settings = _settings(data_dir)
+    redact.install(settings.secrets())
+    if not settings.channels:
+        raise click.ClickException(
+            "no chat channel is configured: set CLUSTERBOT_TELEGRAM_TOKEN and/or "
+            "CLUSTERBOT_SLACK_BOT_TOKEN (in the environment or a .env file)"
+        )
+
+    def ready(worker: DeliveryWorker) -> None:
+        names = " and ".join(settings.channels)
+        click.echo(f"Delivering through {names}. Ctrl-C stops.", err=True)
+
+    async def body(app: App) -> None:
+        stats = await run_delivery(app, on_ready=ready)
+        click.echo(f"Stopped: {stats.line()}.", err=True)
+
+    _run(_with_settings(settings, None, body, quiet=True))
+
+
+@cli.command()
+@data_dir_option
 @today_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question (for tools).")
 @click.option(
@@ -359,6 +393,91 @@ def opportunities(
                 click.echo(f"{record['status_today']:<11} {record['id']}  {title}  ({deadlines})")
 
     _run(_with_app(data_dir, today, body, quiet=True))
+
+
+@cli.command()
+@data_dir_option
+@today_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (for tools).")
+@click.option(
+    "--profile",
+    "profile_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A JSON file with the company profile (name, description, sectors, ...).",
+)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1))
+def match(
+    data_dir: Path | None, today: str | None, as_json: bool, profile_file: Path, limit: int
+) -> None:
+    """Match a company profile against the open and forthcoming opportunities."""
+    profile, ignored = _read_profile(profile_file)
+    for name in ignored:
+        click.echo(f"note: profile field {name!r} is not used for matching", err=True)
+
+    async def body(app: App) -> None:
+        matcher = Matcher(sessions=app.sessions, index=app.index)
+        result = await match_json(matcher, profile, today=app.clock.today(), limit=limit)
+        if as_json:
+            click.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            for line in match_lines(result):
+                click.echo(line)
+
+    _run(_with_app(data_dir, today, body, quiet=True))
+
+
+def _read_profile(path: Path) -> tuple[Profile, list[str]]:
+    try:
+        return read_profile(path)
+    except ClusterbotError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cli.group()
+def alerts() -> None:
+    """Alerts: plan them now, and see how they were received."""
+
+
+@alerts.command("plan")
+@data_dir_option
+@today_option
+def alerts_plan(data_dir: Path | None, today: str | None) -> None:
+    """Match new and changed opportunities to profiles and queue the messages (for cron)."""
+
+    async def body(app: App) -> None:
+        summary = await app.planner().plan()
+        click.echo(summary.line())
+
+    _run(_with_app(data_dir, today, body, quiet=True))
+
+
+@alerts.command("stats")
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per category.")
+def alerts_stats(data_dir: Path | None, as_json: bool) -> None:
+    """Alerts sent per category, the feedback on them, and precision."""
+
+    async def body(app: App) -> None:
+        async with app.sessions() as session:
+            rows = await category_stats(session)
+        if not rows and not as_json:
+            click.echo("no alerts sent yet")
+        for row in rows:
+            precision = None if row.precision is None else round(row.precision, 3)
+            if as_json:
+                record = asdict(row) | {"precision": precision}
+                click.echo(json.dumps(record))
+                continue
+            shown = "n/a" if precision is None else f"{precision:.0%}"
+            click.echo(
+                f"{row.category:<10} sent {row.sent:>5}  judged {row.answered:>4}  "
+                f"relevant {row.relevant:>4}  not for us {row.not_for_us:>4}  "
+                f"already knew {row.already_knew:>4}  saved {row.saved:>4}  "
+                f"applying {row.applying:>4}  precision {shown}"
+            )
+
+    _run(_with_app(data_dir, None, body, quiet=True))
 
 
 @cli.group()

@@ -146,6 +146,11 @@ class AlertSettings(_Section):
     digest_weekday: int = Field(
         default=0, ge=0, le=6, description="Weekday of the weekly digest (0 is Monday)"
     )
+    plan_every_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often serve/deliver look for new or changed opportunities and digests",
+    )
 
 
 class Settings(BaseSettings):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.config import AlertSettings
 from bot.messages import ChatType
 from knowledge.answer import Answerer, user_reference
 from knowledge.clock import Clock
+from knowledge.match import Matcher
 from storage.engine import SessionFactory
 
 Role = Literal["member", "staff", "admin"]
@@ -60,6 +62,9 @@ class Context:
     sessions: SessionFactory
     caller: Caller
     audiences: tuple[str, ...] = ("public",)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    timezone: str = "Europe/Berlin"
+    matcher: Matcher | None = None
 
 
 __all__ = ["ROLES", "Caller", "Context", "Role"]

@@ -18,10 +18,14 @@ from typing import Any, Protocol
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.alerts import keep_planning
 from bot.app import App
+from bot.delivery import DeliveryWorker
 from bot.errors import ConfigurationError
+from bot.messages import Reply
 from bot.web import WebServer
 from storage.events import forget_events_before
+from storage.outbox import counts as outbox_counts
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,10 @@ class Channel(Protocol):
 
     def routes(self) -> list[web.RouteDef]:
         """HTTP routes the channel needs (webhooks), if any."""
+        ...
+
+    async def send(self, chat_id: str, reply: Reply) -> str:
+        """Put a reply into a chat (the delivery worker's sender)."""
         ...
 
     async def health(self) -> dict[str, object]:
@@ -81,6 +89,9 @@ class Server:
         )
         self._started: list[Channel] = []
         self._housekeeping: asyncio.Task[None] | None = None
+        self._stop_work = asyncio.Event()
+        self.worker: DeliveryWorker | None = None
+        self.background: list[asyncio.Task[None]] = []
 
     async def prune_events(self) -> int:
         """Forget delivery ids older than any platform redelivers (a week; Telegram: a day)."""
@@ -108,6 +119,11 @@ class Server:
         except Exception as exc:
             report["ok"] = False
             report["database"] = type(exc).__name__
+        try:
+            async with self.app.sessions() as session:
+                report["outbox"] = await outbox_counts(session)
+        except Exception as exc:
+            report["outbox"] = type(exc).__name__
         for channel in self.channels:
             try:
                 status = await channel.health()
@@ -129,9 +145,32 @@ class Server:
         except BaseException:
             await self.stop()
             raise
+        # Alerts are planned and the outbox drained in this process too, through the same
+        # connected channels.
+        self.worker = DeliveryWorker(
+            sessions=self.app.sessions,
+            senders={c.channel: c for c in self._started},
+            settings=self.app.settings.delivery,
+        )
+        self.background = [
+            asyncio.create_task(self.worker.run(self._stop_work), name="delivery"),
+            asyncio.create_task(
+                keep_planning(
+                    self.app.planner(),
+                    self._stop_work,
+                    every_s=self.app.settings.alerts.plan_every_s,
+                ),
+                name="alert planning",
+            ),
+        ]
 
     async def stop(self) -> None:
-        """Stop the channels (last started first), then the HTTP server."""
+        """Stop delivery and planning, the channels (last started first), the HTTP server."""
+        self._stop_work.set()
+        for task in self.background:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(task, 30)
+        self.background = []
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -173,6 +212,7 @@ async def serve(
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or not supported here
     server = Server(app, channels)
+    waiter: asyncio.Task[bool] | None = None
     try:
         await server.start()
         names = ", ".join(c.channel for c in channels)
@@ -184,8 +224,18 @@ async def serve(
         )
         if on_ready is not None:
             on_ready(server)
-        await stop.wait()
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait(
+            [waiter, *server.background], return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in done:
+            failure = None if task is waiter else task.exception()
+            if failure is not None:
+                # The worker stops only on a refused token: stop serving, and say why.
+                raise failure
     finally:
+        if waiter is not None:
+            waiter.cancel()
         await server.stop()
         for sig in installed:
             loop.remove_signal_handler(sig)

@@ -83,6 +83,20 @@ _BAD_TOKEN = frozenset(
         "not_allowed_token_type",
     }
 )
+# Sending errors that no message can get past: the token lacks what posting needs.
+_FATAL_SEND = frozenset({"missing_scope", "team_access_not_granted", "no_permission"})
+# The message itself was refused: retrying it cannot help, but the person is still reachable.
+_BAD_MESSAGE = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+        "invalid_arguments",
+        "invalid_attachments",
+    }
+)
 _MENTION = "<@{user}(?:\\|[^>]*)?>"
 _LINK = re.compile(r"<((?:https?|mailto|tel):[^|>]*)(?:\|([^>]*))?>")
 _CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
@@ -398,7 +412,12 @@ def _retry_after(headers: Mapping[str, Any] | None) -> float | None:
 
 
 def _delivery_error(exc: Exception, what: str) -> DeliveryError:
-    """Slack's answer (or silence) as a ``DeliveryError``; never carries a token."""
+    """Slack's answer (or silence) as a ``DeliveryError``; never carries a token.
+
+    A token Slack no longer accepts (or one lacking the scope to post) is fatal and names
+    ``CLUSTERBOT_SLACK_BOT_TOKEN``; a conversation that is gone makes the recipient
+    unreachable; a message Slack refuses as malformed is permanent for that message only.
+    """
     if isinstance(exc, SlackApiError):
         status = int(getattr(exc.response, "status_code", 0) or 0)
         data = getattr(exc.response, "data", None)
@@ -407,8 +426,16 @@ def _delivery_error(exc: Exception, what: str) -> DeliveryError:
         if status == 429 or error == "ratelimited":
             wait = _retry_after(getattr(exc.response, "headers", None))
             return DeliveryError(f"Slack {what}: rate limited", retry_after=wait)
+        if error in _BAD_TOKEN or error in _FATAL_SEND:
+            return DeliveryError(
+                f"Slack refused CLUSTERBOT_SLACK_BOT_TOKEN while sending ({error})",
+                fatal=True,
+                permanent=error in _PERMANENT,
+            )
         if error in _PERMANENT or status in (403, 404):
             return DeliveryError(f"Slack {what}: {detail}", permanent=True)
+        if error in _BAD_MESSAGE:
+            return DeliveryError(f"Slack {what}: {detail}", permanent=True, unreachable=False)
         return DeliveryError(f"Slack {what}: {detail}")
     if isinstance(exc, TimeoutError):
         return DeliveryError(f"Slack {what}: timed out")
@@ -500,8 +527,13 @@ class SlackChannel:
 
     # lifecycle
 
-    async def start(self) -> None:
+    async def start(self, *, receive: bool = True) -> None:
         """Check the tokens with Slack and, in Socket Mode, open the connection.
+
+        Args:
+            receive: False to only send (the outbox worker of ``clusterbot deliver``): the
+                bot token is checked, no Socket Mode connection is opened and neither the
+                app token nor the signing secret is needed.
 
         Raises:
             ConfigurationError: a needed setting is missing, or Slack refused a token; the
@@ -513,12 +545,12 @@ class SlackChannel:
         if self._app is None:
             raise ConfigurationError("CLUSTERBOT_SLACK_BOT_TOKEN is not set")
         app_token = _secret(self._settings.slack_app_token)
-        if self._mode == "socket" and not app_token:
+        if receive and self._mode == "socket" and not app_token:
             raise ConfigurationError(
                 "CLUSTERBOT_SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token "
                 "(xapp-...); or set CLUSTERBOT_SLACK_MODE=http"
             )
-        if self._mode == "http" and not _secret(self._settings.slack_signing_secret):
+        if receive and self._mode == "http" and not _secret(self._settings.slack_signing_secret):
             raise ConfigurationError(
                 "CLUSTERBOT_SLACK_SIGNING_SECRET is not set: HTTP mode checks every request"
             )
@@ -528,7 +560,7 @@ class SlackChannel:
             identity = await self._checked("auth.test", "CLUSTERBOT_SLACK_BOT_TOKEN", None)
             self._team = _str(identity.get("team"))
             self._bot_user = _str(identity.get("user_id"))
-            if self._mode == "socket":
+            if receive and self._mode == "socket":
                 await self._connect(app_token)
         except BaseException:
             await self._close_session()

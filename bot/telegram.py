@@ -62,6 +62,12 @@ ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
 APOLOGY = "Sorry, something went wrong on my side. Reference: {ref}."
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TAG = re.compile(r"<(/?)([a-zA-Z]+)[^>]*>")
+# Bad requests that mean the chat cannot be reached, rather than that this message was wrong.
+_RECIPIENT_GONE = re.compile(
+    r"chat not found|user not found|peer_id_invalid|chat_id is empty|kicked|deactivated"
+    r"|not enough rights|have no rights|need administrator rights|chat_write_forbidden",
+    re.IGNORECASE,
+)
 
 
 # -- updates in ---------------------------------------------------------------------------------
@@ -302,9 +308,11 @@ def _keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
 def delivery_error(exc: TelegramError, *, hide: tuple[str, ...] = ()) -> DeliveryError:
     """Translate a python-telegram-bot error into a ``DeliveryError``.
 
-    A blocked bot, a missing chat, a migrated group or any other bad request is permanent; a
-    flood limit is transient with Telegram's ``retry_after``; timeouts, 5xx answers and
-    network failures are transient.
+    A blocked bot, a missing chat or a migrated group is permanent and the recipient
+    unreachable; any other bad request (markup, length) is permanent for this message only;
+    a flood limit is transient with Telegram's ``retry_after``; timeouts, 5xx answers and
+    network failures are transient; a rejected token (401, or 404 for a malformed one) is
+    fatal and names ``CLUSTERBOT_TELEGRAM_TOKEN``.
 
     Args:
         exc: What python-telegram-bot raised.
@@ -320,9 +328,18 @@ def delivery_error(exc: TelegramError, *, hide: tuple[str, ...] = ()) -> Deliver
             wait = exc.retry_after
         seconds = wait.total_seconds() if isinstance(wait, dtm.timedelta) else float(wait)
         return DeliveryError(message, retry_after=seconds)
-    if isinstance(exc, Forbidden | ChatMigrated | BadRequest):
+    if isinstance(exc, InvalidToken):
+        return DeliveryError(
+            "Telegram rejected the bot token while sending: check CLUSTERBOT_TELEGRAM_TOKEN "
+            "(and CLUSTERBOT_TELEGRAM_API_URL)",
+            fatal=True,
+        )
+    if isinstance(exc, Forbidden | ChatMigrated):
         return DeliveryError(message, permanent=True)
-    return DeliveryError(message)  # TimedOut, NetworkError (5xx), InvalidToken, Conflict
+    if isinstance(exc, BadRequest):
+        gone = _RECIPIENT_GONE.search(exc.message) is not None
+        return DeliveryError(message, permanent=True, unreachable=gone)
+    return DeliveryError(message)  # TimedOut, NetworkError (5xx), Conflict
 
 
 # -- the channel --------------------------------------------------------------------------------
@@ -366,8 +383,12 @@ class TelegramChannel:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, *, receive: bool = True) -> None:
         """Check the token with ``getMe``, then start polling or register the webhook.
+
+        Args:
+            receive: False to only send (the outbox worker of ``clusterbot deliver``): no
+                polling and no webhook, so a ``serve`` process keeps receiving the updates.
 
         Raises:
             ConfigurationError: The token is missing or rejected, the API URL is wrong or
@@ -375,7 +396,7 @@ class TelegramChannel:
         """
         if self._app is not None:
             return
-        app = self._build()
+        app = self._build(receive=receive)
         try:
             await app.initialize()
         except InvalidToken:
@@ -390,6 +411,10 @@ class TelegramChannel:
                 f"{type(exc).__name__}"
             ) from None
         self._username = app.bot.username
+        if not receive:
+            self._app = app
+            logger.info("telegram ready to send as @%s", self._username)
+            return
         try:
             await app.start()
             if self._mode == "polling":
@@ -407,12 +432,12 @@ class TelegramChannel:
         self._app = app
         logger.info("telegram started (%s) as @%s", self._mode, self._username)
 
-    def _build(self) -> Application[Any, Any, Any, Any, Any, Any]:
+    def _build(self, *, receive: bool = True) -> Application[Any, Any, Any, Any, Any, Any]:
         settings = self._settings
         token = settings.telegram_token
         if token is None or not token.get_secret_value().strip():
             raise ConfigurationError("CLUSTERBOT_TELEGRAM_TOKEN is not set")
-        if self._mode == "webhook":
+        if receive and self._mode == "webhook":
             if not settings.telegram_webhook_url:
                 raise ConfigurationError("webhook mode needs CLUSTERBOT_TELEGRAM_WEBHOOK_URL")
             secret = settings.telegram_webhook_secret
@@ -434,7 +459,7 @@ class TelegramChannel:
             .write_timeout(self._timeout)
             .pool_timeout(self._timeout)
         )
-        if self._mode == "webhook":
+        if self._mode == "webhook" or not receive:
             builder = builder.updater(None)
         try:
             app: Application[Any, Any, Any, Any, Any, Any] = builder.build()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge.countries import country_code
+
 ORG_TYPES: dict[str, str] = {
     "sme": "SME",
     "start-up": "Start-up",
@@ -69,6 +71,23 @@ _ADMITTED_BY: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The fields of a profile file (``clusterbot match --profile``), in the order people read them.
+PROFILE_FIELDS: tuple[str, ...] = (
+    "name",
+    "description",
+    "sectors",
+    "therapeutic_areas",
+    "technologies",
+    "stage",
+    "trl",
+    "country",
+    "org_type",
+    "funding_interest",
+)
+MAX_TERMS = 30
+MAX_TEXT = 5000
+
+
 @dataclass(frozen=True)
 class Profile:
     """What a company does and looks for: the fields of ``clusterbot match --profile``."""
@@ -95,50 +114,101 @@ class Profile:
             or self.funding_interest
         )
 
+    @property
+    def text(self) -> str:
+        """What the profile says about the company's work, as one text to embed."""
+        parts = [self.description.strip()]
+        for label, terms in (
+            ("Therapeutic areas", self.therapeutic_areas),
+            ("Technologies", self.technologies),
+            ("Sectors", self.sectors),
+        ):
+            if terms:
+                parts.append(f"{label}: {', '.join(terms)}.")
+        return " ".join(p for p in parts if p)
+
+    @property
+    def readiness(self) -> int | None:
+        """The TRL, given or implied by the stage."""
+        if self.trl is not None:
+            return self.trl
+        return STAGES[self.stage][1] if self.stage in STAGES else None
+
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Profile:
+    def from_json(cls, data: object) -> Profile:
         """A profile from a JSON object; lists may also be comma-separated strings.
 
+        Unknown fields are ignored (see :func:`unknown_fields`).
+
         Raises:
-            ValueError: naming the field that has the wrong type.
+            ValueError: naming the field that is wrong and what was expected.
         """
+        if not isinstance(data, dict):
+            raise ValueError("a profile must be a JSON object with fields such as 'name'")
 
         def _list(key: str) -> tuple[str, ...]:
             value = data.get(key) or []
             if isinstance(value, str):
-                value = [v for v in value.split(",")]
+                value = value.split(",")
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"profile field {key!r} must be a list of strings")
-            return tuple(v.strip() for v in value if v.strip())
+            items = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
+            if len(items) > MAX_TERMS:
+                raise ValueError(f"profile field {key!r} has {len(items)} items; at most 30")
+            return items
 
         def _text(key: str) -> str | None:
             value = data.get(key)
             if value is None:
                 return None
-            if not isinstance(value, str | int):
-                raise ValueError(f"profile field {key!r} must be text")
-            return str(value).strip() or None
+            if not isinstance(value, str) or len(value) > MAX_TEXT:
+                raise ValueError(f"profile field {key!r} must be text of at most 5000 characters")
+            return value.strip() or None
 
         trl = data.get("trl")
-        if trl is not None and (not isinstance(trl, int) or isinstance(trl, bool)):
-            if isinstance(trl, str) and trl.strip().isdigit():
-                trl = int(trl)
-            else:
-                raise ValueError("profile field 'trl' must be a whole number from 1 to 9")
+        if isinstance(trl, str) and trl.strip().isdigit():
+            trl = int(trl)
+        if trl is not None and (isinstance(trl, bool) or not isinstance(trl, int)):
+            raise ValueError("profile field 'trl' must be a whole number from 1 to 9")
         if trl is not None and not 1 <= trl <= 9:
             raise ValueError("profile field 'trl' must be a whole number from 1 to 9")
+        stage = _text("stage")
+        if stage is not None:
+            stage = _stage(stage)
+        country = _text("country")
+        code = None
+        if country is not None:
+            code = country_code(country)
+            if code is None:
+                raise ValueError(
+                    f"profile field 'country': unknown country {country[:40]!r} "
+                    "(use a name or a two-letter code such as DE)"
+                )
         return cls(
             name=_text("name") or "",
             description=_text("description") or "",
             sectors=_list("sectors"),
             therapeutic_areas=_list("therapeutic_areas"),
             technologies=_list("technologies"),
-            stage=_text("stage"),
+            stage=stage,
             trl=trl,
-            country=(_text("country") or "").upper() or None,
+            country=code,
             org_type=normalise_org_type(_text("org_type")),
             funding_interest=_list("funding_interest"),
         )
+
+
+def unknown_fields(data: dict[str, Any]) -> list[str]:
+    """Fields of a profile object that matching does not read (e.g. typos)."""
+    return [key for key in data if key not in PROFILE_FIELDS]
+
+
+def _stage(value: str) -> str:
+    key = value.strip().lower()
+    for code, (label, _) in STAGES.items():
+        if key in (code, label.lower(), label.split(" (")[0].lower()):
+            return code
+    raise ValueError(f"profile field 'stage' must be one of {', '.join(STAGES)} (got {value!r})")
 
 
 def normalise_org_type(value: str | None) -> str | None:
@@ -182,9 +252,11 @@ __all__ = [
     "FREQUENCIES",
     "LOOKING_FOR",
     "ORG_TYPES",
+    "PROFILE_FIELDS",
     "SIZES",
     "STAGES",
     "Profile",
     "admitted",
     "normalise_org_type",
+    "unknown_fields",
 ]

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot.alert_messages import APPLY, FEEDBACK, SAVE
 from bot.context import Context
-from bot.handlers import alerts, calls, events, feedback, privacy, profile, services, start
+from bot.handlers import (
+    alert_taps,
+    alerts,
+    calls,
+    events,
+    feedback,
+    privacy,
+    profile,
+    services,
+    start,
+)
 from bot.handlers.ask import handle_question
 from bot.handlers.help import handle_help
 from bot.messages import Incoming, Reply
@@ -38,6 +49,9 @@ TAPS: dict[str, Handler] = {
     privacy.FORGET: privacy.forget_tap,
     feedback.FEEDBACK: feedback.feedback_tap,
     feedback.HANDOFF: feedback.handoff_tap,
+    SAVE: alert_taps.alert_tap,
+    APPLY: alert_taps.alert_tap,
+    FEEDBACK: alert_taps.alert_tap,
 }
 # Multi-step flows: free text goes to the flow a person is in (state kept in the database).
 FLOWS: dict[str, Handler] = {

@@ -6,6 +6,7 @@ from bot.context import Context
 from bot.handlers.common import caller_records, private_only
 from bot.messages import Button, Incoming, Reply
 from knowledge.profile import ALERT_CATEGORIES, FREQUENCIES
+from storage.outbox import cancel
 from storage.people import audit, set_subscription, stop_everything, subscriptions
 
 TOGGLE = "alert"
@@ -98,6 +99,8 @@ async def handle_stop(msg: Incoming, ctx: Context) -> Reply:
     async with ctx.sessions.begin() as session:
         person, _ = await caller_records(session, ctx)
         await stop_everything(session, person.id)
+        # Queued messages go too, including reminders the person asked for: stop is stop.
+        await cancel(session, item_key_prefix="", person_id=person.id, reason="stopped")
         await audit(
             session, actor=f"person:{person.id}", action="stop", subject=f"person:{person.id}"
         )

@@ -7,6 +7,7 @@ from bot.handlers.common import caller_records
 from bot.handlers.fields import profile_of
 from bot.messages import Button, Incoming, Reply, SourceRef
 from knowledge.match import Match, match
+from storage.alerts import feedback_of
 from storage.opportunities import list_opportunities
 
 SHOWN = 5
@@ -16,7 +17,7 @@ def _line(n: int, m: Match) -> str:
     opp = m.opportunity
     status = "open" if m.status_today == "open" else "opens soon"
     head = f"{n}. {opp.title} ({opp.external_id}), {status}"
-    why = "; ".join(m.reasons)
+    why = "; ".join(r.text for r in m.reasons)
     return f"{head}\n   {why}" if why else head
 
 
@@ -39,9 +40,21 @@ async def handle_calls(msg: Incoming, ctx: Context) -> Reply:
     async with ctx.sessions() as session:
         _, org = await caller_records(session, ctx)
         rows = await list_opportunities(session, kinds=["funding_call"], audiences=ctx.audiences)
+        judged = await feedback_of(session, org.id) if org is not None else {}
     # In a shared chat the profile stays private: everyone gets the same, unfiltered list.
     profile = profile_of(org if msg.chat_type == "private" else None)
-    found = match(profile, rows, today=today, limit=SHOWN)
+    if ctx.matcher is not None and not profile.is_empty:
+        found = await ctx.matcher.match(
+            profile,
+            today=today,
+            kinds=("funding_call",),
+            audiences=ctx.audiences,
+            limit=SHOWN,
+            feedback=judged,
+            min_score=ctx.alerts.min_score,
+        )
+    else:
+        found = match(profile, rows, today=today, limit=SHOWN)
     lead = f"Open and upcoming calls that fit {profile.name or 'your profile'}:"
     buttons: tuple[Button, ...] = ()
     if profile.is_empty:

@@ -221,3 +221,13 @@ def test_org_and_people_commands(demo_dir: Path) -> None:
     )
     assert role.exit_code == 1
     assert "has not written to the bot yet" in role.output
+
+
+def test_alerts_plan_and_stats(demo_dir: Path) -> None:
+    runner = CliRunner()
+    planned = runner.invoke(cli, ["alerts", "plan", "--data-dir", str(demo_dir)])
+    assert planned.exit_code == 0, planned.output
+    assert "0 recipients" in planned.stdout
+    stats = runner.invoke(cli, ["alerts", "stats", "--data-dir", str(demo_dir)])
+    assert stats.exit_code == 0, stats.output
+    assert "no alerts sent yet" in stats.stdout

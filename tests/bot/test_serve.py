@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.errors import ConfigurationError
+from bot.messages import Reply, reply_to_data
 from bot.serve import Server, serve
-from storage.models import ProcessedEvent, utcnow
+from storage.models import Identity, ProcessedEvent, utcnow
+from storage.outbox import enqueue
 from tests.factories import make_app
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackDriver
 from tests.fakes.telegram_api import FakeTelegram, TelegramDriver
@@ -66,6 +68,22 @@ async def test_serve_runs_telegram_and_slack_with_a_health_check(demo_dir: Path)
             by_telegram = TelegramDriver(fake=telegram, adapter=tg)  # type: ignore[arg-type]
             (sent,) = await by_telegram.say("501", "/help")
             assert "/calls" in sent.text
+            # The outbox is drained inside serve, through the connected channel.
+            async with app.sessions.begin() as session:
+                identity = await session.scalar(select(Identity))
+                assert identity is not None
+                await enqueue(
+                    session,
+                    person_id=identity.person_id,
+                    channel="telegram",
+                    chat_id="501",
+                    kind="notice",
+                    item_key="serve-test",
+                    category=None,
+                    payload=reply_to_data(Reply("Queued hello")),
+                )
+            await telegram.wait_for_sent(2)
+            assert telegram.sent[-1].text == "Queued hello"
             by_slack = SlackDriver(
                 fake=slack,
                 adapter=sl,  # type: ignore[arg-type]

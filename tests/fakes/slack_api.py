@@ -17,6 +17,10 @@ and can fail or stall the next calls of a method::
 default, its routes served on 127.0.0.1; ``slack_mode="socket"`` for Socket Mode) and yields a
 ``SlackDriver`` that talks to the bot like Slack does: signed Events API bodies, slash commands
 and ``block_actions``, or Socket Mode envelopes. ``Sent`` is one message the bot put into a chat.
+
+Calls and sent messages carry ``at`` (``time.monotonic()`` on arrival). ``enforce_limits``
+makes ``chat.postMessage`` answer 429 like Slack when one channel gets more than one message a
+second (or all together more than ``per_second``); ``limit_hits`` lists those answers.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ class Sent:
     files: list[tuple[str, bytes]]
     thread: str | None
     message_id: str
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,25 @@ class Call:
     method: str
     params: dict[str, Any]
     token: str | None = None
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class LimitHit:
+    """A post the fake refused with 429 because it came faster than ``enforce_limits`` allows."""
+
+    channel: str
+    at: float
+    limit: str  # "overall" or "channel"
+
+
+@dataclass
+class _Limits:
+    channel_interval_s: float | None
+    per_second: int | None
+    retry_after: int
+    posts: deque[float] = field(default_factory=deque)
+    last_in_channel: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -154,6 +178,8 @@ class FakeSlack:
         self._state = _State()
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._stalls: dict[str, deque[float]] = defaultdict(deque)
+        self._limits: _Limits | None = None
+        self.limit_hits: list[LimitHit] = []
         self._ids = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
         self._closing = asyncio.Event()
@@ -247,12 +273,56 @@ class FakeSlack:
     ) -> None:
         """Fail the next ``times`` calls of ``method``.
 
-        ``status`` 429: HTTP 429 ``ratelimited`` with ``Retry-After`` (``retry_after`` or 1);
+        ``status`` 429: HTTP 429 ``ratelimited`` with ``Retry-After`` (``retry_after`` or 1;
+        a fraction is sent as it is, which the real Slack never does: slack_sdk then leaves the
+        wait to the caller);
         another int: that HTTP status; a string: HTTP 200 ``{"ok": false, "error": status}``.
         ``method`` may also be "upload" or "response_url".
         """
         for _ in range(times):
             self._failures[method].append(_Failure(status, retry_after))
+
+    def enforce_limits(
+        self,
+        *,
+        channel_interval_s: float | None = 1.0,
+        per_second: int | None = None,
+        retry_after: int = 1,
+    ) -> None:
+        """From now on answer ``chat.postMessage`` beyond Slack's limits with 429.
+
+        At most one post per ``channel_interval_s`` in a channel and ``per_second`` in any
+        second overall (``None``: no such limit), counted on arrival; refused posts do not
+        count and are noted in ``limit_hits``.
+        """
+        self._limits = _Limits(channel_interval_s, per_second, retry_after)
+
+    def _over_limit(self, method: str, params: dict[str, Any], at: float) -> web.Response | None:
+        limits = self._limits
+        if limits is None or method != "chat.postMessage":
+            return None
+        channel = str(params.get("channel") or "")
+        while limits.posts and limits.posts[0] <= at - 1.0:
+            limits.posts.popleft()
+        hit = None
+        if limits.per_second is not None and len(limits.posts) >= limits.per_second:
+            hit = "overall"
+        elif (
+            limits.channel_interval_s is not None
+            and channel in limits.last_in_channel
+            and at - limits.last_in_channel[channel] < limits.channel_interval_s
+        ):
+            hit = "channel"
+        if hit is not None:
+            self.limit_hits.append(LimitHit(channel, at, hit))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(limits.retry_after)},
+            )
+        limits.posts.append(at)
+        limits.last_in_channel[channel] = at
+        return None
 
     def stall_next(self, method: str, seconds: float) -> None:
         """Hold the next call of ``method`` for ``seconds`` before answering it normally."""
@@ -271,7 +341,7 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
-                headers={"Retry-After": str(int(wait))},
+                headers={"Retry-After": str(int(wait)) if float(wait).is_integer() else str(wait)},
             )
         if isinstance(failure.status, int):
             error = "internal_error" if failure.status >= 500 else "request_failed"
@@ -316,11 +386,15 @@ class FakeSlack:
         params = await self._params(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
-        self._state.calls.append(Call(method, params, token))
+        call = Call(method, params, token)
+        self._state.calls.append(call)
         self._touch()
         failed = await self._gate(method)
         if failed is not None:
             return failed
+        limited = self._over_limit(method, params, call.at)
+        if limited is not None:
+            return limited
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if not token:
             return web.json_response({"ok": False, "error": "not_authed"})
@@ -883,6 +957,7 @@ __all__ = [
     "SIGNING_SECRET",
     "Call",
     "FakeSlack",
+    "LimitHit",
     "Sent",
     "SlackDriver",
     "running_slack",

@@ -10,6 +10,7 @@ out. It runs in the test's own event loop::
     async with FakeTelegram() as fake:
         fake.fail_next("sendMessage", status=429, retry_after=3)
         fake.stall_next("sendMessage", 2.0)
+        fake.enforce_limits()  # 429 beyond 30/s, 1/s per chat, 20/min per group
         ...
         assert fake.calls("answerCallbackQuery")
 
@@ -17,6 +18,11 @@ out. It runs in the test's own event loop::
 it the way ``clusterbot serve`` would (polling by default; ``telegram_mode="webhook"`` also
 serves the channel's routes on 127.0.0.1 and lets the fake push to them) and yields a
 ``TelegramDriver`` whose ``say`` / ``tap`` / ``redeliver_last`` play the user.
+
+Every call and sent message carries ``at``, the ``time.monotonic()`` of its arrival, so tests
+can check the spacing of what the bot sent. ``enforce_limits`` makes the fake answer 429 (with
+``retry_after``) like Telegram when sends come faster than its limits; ``limit_hits`` lists
+those answers.
 
 Deliberate simplifications: ``allowed_updates`` is recorded but not used to filter (so tests
 can show the adapter ignores what it did not ask for); chats are created on first use; a
@@ -75,13 +81,14 @@ class Call:
     """One request to the fake API: method, decoded parameters, uploaded files, answer status.
 
     Calls are recorded when they arrive, with ``status`` 0 until answered (a long poll or a
-    stalled call in progress).
+    stalled call in progress); ``at`` is ``time.monotonic()`` on arrival.
     """
 
     method: str
     params: dict[str, Any]
     files: dict[str, tuple[str, bytes]]
     status: int
+    at: float = 0.0
 
 
 @dataclass
@@ -94,6 +101,7 @@ class Sent:
     files: list[tuple[str, bytes]]
     thread: str | None
     message_id: str
+    at: float = 0.0  # time.monotonic() when the fake took it
 
 
 @dataclass
@@ -107,6 +115,26 @@ class _Failure:
 class _Stall:
     seconds: float
     deliver: bool
+
+
+@dataclass
+class _Limits:
+    per_second: int | None
+    chat_interval_s: float | None
+    group_per_minute: int | None
+    retry_after: int
+    sends: deque[float] = field(default_factory=deque)  # accepted, last second
+    last_in_chat: dict[str, float] = field(default_factory=dict)
+    in_group: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+
+@dataclass(frozen=True)
+class LimitHit:
+    """A send the fake refused with 429 because it came faster than ``enforce_limits`` allows."""
+
+    chat_id: str
+    at: float
+    limit: str  # "overall", "chat" or "group"
 
 
 @dataclass(eq=False)
@@ -147,6 +175,8 @@ class FakeTelegram:
         self.chats: dict[str, dict[str, Any]] = {}
         self.blocked: set[str] = set()
         self.webhook = _WebhookState()
+        self.limit_hits: list[LimitHit] = []
+        self._limits: _Limits | None = None
         self._calls: list[Call] = []
         self._queue: list[_Queued] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
@@ -253,6 +283,57 @@ class FakeTelegram:
         ``deliver`` (the client has usually timed out by then)."""
         self._stalls[method].append(_Stall(seconds, deliver))
 
+    def enforce_limits(
+        self,
+        *,
+        per_second: int | None = 30,
+        chat_interval_s: float | None = 1.0,
+        group_per_minute: int | None = 20,
+        retry_after: int = 1,
+    ) -> None:
+        """From now on answer sends beyond Telegram's limits with 429 and ``retry_after``.
+
+        Counted on arrival of ``sendMessage`` / ``sendDocument``: at most ``per_second`` in
+        any second overall, one per ``chat_interval_s`` in a chat, ``group_per_minute`` in any
+        minute in a group (negative chat id). Refused sends do not count; each is noted in
+        ``limit_hits``. ``None`` turns a limit off.
+        """
+        self._limits = _Limits(per_second, chat_interval_s, group_per_minute, retry_after)
+
+    def _over_limit(self, method: str, params: dict[str, Any], at: float) -> web.Response | None:
+        limits = self._limits
+        if limits is None or method not in ("sendMessage", "sendDocument"):
+            return None
+        chat = str(params.get("chat_id", ""))
+        while limits.sends and limits.sends[0] <= at - 1.0:
+            limits.sends.popleft()
+        group = limits.in_group[chat] if chat.startswith("-") else None
+        while group and group[0] <= at - 60.0:
+            group.popleft()
+        hit = None
+        if limits.per_second is not None and len(limits.sends) >= limits.per_second:
+            hit = "overall"
+        elif (
+            limits.chat_interval_s is not None
+            and chat in limits.last_in_chat
+            and at - limits.last_in_chat[chat] < limits.chat_interval_s
+        ):
+            hit = "chat"
+        elif (
+            group is not None
+            and limits.group_per_minute is not None
+            and len(group) >= limits.group_per_minute
+        ):
+            hit = "group"
+        if hit is not None:
+            self.limit_hits.append(LimitHit(chat, at, hit))
+            return _error(429, retry_after=limits.retry_after)
+        limits.sends.append(at)
+        limits.last_in_chat[chat] = at
+        if group is not None:
+            group.append(at)
+        return None
+
     def block(self, chat_id: str) -> None:
         """From now on, sending to ``chat_id`` answers 403 (the user blocked the bot)."""
         self.blocked.add(str(chat_id))
@@ -293,12 +374,13 @@ class FakeTelegram:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        at = time.monotonic()
         params, files = await _read_params(request)
         index = len(self._calls)
-        self._calls.append(Call(method, params, files, 0))  # status 0: not answered yet
+        self._calls.append(Call(method, params, files, 0, at))  # status 0: not answered yet
         self._kick()
-        response = await self._answer(method, request.match_info["token"], params, files)
-        self._calls[index] = Call(method, params, files, response.status)
+        response = await self._answer(method, request.match_info["token"], params, files, at)
+        self._calls[index] = Call(method, params, files, response.status, at)
         self._kick()
         return response
 
@@ -308,6 +390,7 @@ class FakeTelegram:
         token: str,
         params: dict[str, Any],
         files: dict[str, tuple[str, bytes]],
+        at: float = 0.0,
     ) -> web.Response:
         if token != self.token:
             return _error(401)
@@ -320,6 +403,9 @@ class FakeTelegram:
                 return _error(504, "Gateway Timeout")
         if failure is not None:
             return _error(failure.status, failure.description, failure.retry_after)
+        limited = self._over_limit(method, params, at)
+        if limited is not None:
+            return limited
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(404)
@@ -382,6 +468,7 @@ class FakeTelegram:
                 files=files,
                 thread=None,
                 message_id=str(message["message_id"]),
+                at=time.monotonic(),
             )
         )
 
@@ -829,6 +916,7 @@ __all__ = [
     "DEFAULT_WEBHOOK_SECRET",
     "Call",
     "FakeTelegram",
+    "LimitHit",
     "Sent",
     "TelegramDriver",
     "running_telegram",
