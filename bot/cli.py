@@ -363,6 +363,10 @@ def ingest(data_dir: Path | None, audience: str, targets: tuple[str, ...]) -> No
             click.echo(f"error: {error}", err=True)
         click.echo(summary.line())
         failed = summary.failed
+        # New and changed opportunities are matched to profiles at once; the delivery
+        # worker (serve or deliver) sends what this queues.
+        if summary.added or summary.updated:
+            click.echo(f"alerts: {(await app.planner().plan()).line()}")
 
     _run(_with_app(data_dir, None, body))
     if failed:

@@ -231,3 +231,85 @@ def test_alerts_plan_and_stats(demo_dir: Path) -> None:
     stats = runner.invoke(cli, ["alerts", "stats", "--data-dir", str(demo_dir)])
     assert stats.exit_code == 0, stats.output
     assert "no alerts sent yet" in stats.stdout
+
+
+def test_match_json_has_the_stable_fields(demo_dir: Path, tmp_path: Path) -> None:
+    profile = tmp_path / "profile.json"
+    profile.write_text(
+        json.dumps(
+            {
+                "name": "Acme Diagnostics",
+                "description": "Point-of-care sepsis test from a drop of blood",
+                "sectors": ["diagnostics"],
+                "therapeutic_areas": ["sepsis"],
+                "technologies": ["biomarkers", "point-of-care"],
+                "stage": "prototype",
+                "trl": 5,
+                "country": "DE",
+                "org_type": "SME",
+                "funding_interest": ["grant", "partners"],
+            }
+        )
+    )
+    result = CliRunner().invoke(
+        cli,
+        [
+            *("match", "--json", "--profile", str(profile), "--data-dir", str(demo_dir)),
+            *("--today", "2026-11-28", "--limit", "3"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    matches = json.loads(result.stdout)["matches"]
+    assert 0 < len(matches) <= 3
+    for match in matches:
+        assert {"opportunity_id", "title", "score", "status", "deadlines", "reasons"} <= set(match)
+        assert match["status"] in ("open", "forthcoming")
+        assert all(isinstance(r, str) for r in match["reasons"])
+    assert [m["score"] for m in matches] == sorted((m["score"] for m in matches), reverse=True)
+
+
+def test_match_names_what_is_wrong_with_a_profile(demo_dir: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"name": "Acme", "trl": 12}')
+    result = CliRunner().invoke(
+        cli, ["match", "--profile", str(broken), "--data-dir", str(demo_dir)]
+    )
+    assert result.exit_code == 1
+    assert "trl" in result.output
+    assert "Traceback" not in result.output
+    not_json = tmp_path / "not.json"
+    not_json.write_text("{name: Acme")
+    result = CliRunner().invoke(
+        cli, ["match", "--profile", str(not_json), "--data-dir", str(demo_dir)]
+    )
+    assert result.exit_code == 1
+    assert "line 1" in result.output
+
+
+NEW_CALL = """id,kind,title,programme,type_of_action,status,opening_date,deadlines,two_stage,budget_total_eur,budget_min_eur,budget_max_eur,countries,org_types,keywords,url,sme_only,location,description
+KBR-SEPSIS-2027,funding_call,Point-of-care sepsis diagnostics with host-response biomarkers,Korvenmark Innovation Vouchers,Grant,open,2026-11-20,2027-04-15,false,500000,50000,100000,DE,SME,sepsis;biomarkers;point-of-care;diagnostics,https://korvenmark-bio.example/funding/sepsis-2027,true,Korvenmark region,"Grants for SMEs that develop point-of-care diagnostic tests for sepsis based on host-response biomarkers, from prototype to clinical validation."
+"""
+
+
+def test_ingesting_a_new_call_plans_alerts_for_the_profiles_it_fits(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from tests.bot.chat import Chat, onboard
+    from tests.factories import make_app
+
+    async def sign_up() -> None:
+        app = await make_app(demo_dir)
+        try:
+            await onboard(Chat(app.assistant, channel="telegram", user="5", chat="5"))
+            await app.planner().plan()  # what exists already is planned first
+        finally:
+            await app.close()
+
+    asyncio.run(sign_up())
+    calls = tmp_path / "new-calls.csv"
+    calls.write_text(NEW_CALL)
+    result = CliRunner().invoke(cli, ["ingest", "--data-dir", str(demo_dir), str(calls)])
+    assert result.exit_code == 0, result.output
+    assert "alerts: 1 new or changed opportunities, 1 recipients: 1 alerts (1 now" in result.stdout
