@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.messages import Button, Reply, SourceRef
+from bot.opportunities import opportunity_ref
 from storage.models import Opportunity
 
 SAVE = "al_save"
@@ -47,15 +48,12 @@ def _when(item: AlertItem, today: date) -> str:
 
 
 def _source(n: int, item: AlertItem) -> SourceRef:
-    opp = item.opportunity
-    return SourceRef(
-        n=n,
-        title=opp.title,
+    return opportunity_ref(
+        n,
+        item.opportunity,
         source=item.source,
-        url=opp.url,
-        record_id=opp.external_id,
         status_today=item.status_today,
-        deadlines=tuple(d.isoformat() for d in item.deadlines),
+        deadlines=item.deadlines,
     )
 
 

@@ -30,12 +30,12 @@ from bot.alert_messages import (
 )
 from bot.config import AlertSettings
 from bot.handlers.fields import profile_of
-from bot.messages import reply_to_data
+from bot.messages import Reply, reply_to_data
 from bot.reminders import schedule_reminders
 from bot.schedule import digest_period, next_allowed, next_digest
 from knowledge.clock import Clock
-from knowledge.dates import status_on
 from knowledge.match import Match, Matcher
+from knowledge.match.filters import deadlines_of, status_today
 from knowledge.profile import CATEGORY_OF_KIND, Profile
 from storage.alerts import (
     Recipient,
@@ -101,17 +101,15 @@ def _item(alert_id: int, match: Match) -> AlertItem:
     )
 
 
-def _deadlines(opp: Opportunity) -> tuple[date, ...]:
-    return tuple(date.fromisoformat(d) for d in opp.deadlines)
-
-
-def _status(opp: Opportunity, today: date) -> str:
-    return status_on(
-        today,
-        opening_date=opp.opening_date,
-        deadlines=_deadlines(opp),
-        two_stage=opp.two_stage,
-        recorded=opp.status,
+def _item_of(alert: Alert, opp: Opportunity, source: str | None, today: date) -> AlertItem:
+    return AlertItem(
+        alert.id,
+        opp,
+        source or "",
+        alert.score,
+        status_today(opp, today),
+        deadlines_of(opp),
+        tuple(alert.reasons),
     )
 
 
@@ -135,6 +133,32 @@ class AlertPlanner:
 
     def _tz(self, recipient: Recipient) -> str:
         return recipient.person.timezone or self._timezone
+
+    async def _queue(
+        self,
+        session: AsyncSession,
+        recipient: Recipient,
+        *,
+        kind: str,
+        item_key: str,
+        category: str | None,
+        reply: Reply,
+        now: datetime,
+        opportunity_id: int | None = None,
+    ) -> bool:
+        """Put one message for a recipient into the outbox, outside their quiet hours."""
+        return await enqueue(
+            session,
+            person_id=recipient.person.id,
+            channel=recipient.channel,
+            chat_id=recipient.chat_id,
+            kind=kind,
+            item_key=item_key,
+            category=category,
+            payload=reply_to_data(reply),
+            due_at=next_allowed(now, tz=self._tz(recipient), quiet=self._settings.quiet_hours),
+            opportunity_id=opportunity_id,
+        )
 
     async def plan(self) -> PlanSummary:
         """Match what changed since the last run; write alerts, updates and digests."""
@@ -229,18 +253,14 @@ class AlertPlanner:
                 reply = alert_reply(
                     _item(alert.id, match), today=today, organisation=recipient.organisation.name
                 )
-                await enqueue(
+                await self._queue(
                     session,
-                    person_id=person.id,
-                    channel=recipient.channel,
-                    chat_id=recipient.chat_id,
+                    recipient,
                     kind="alert",
                     item_key=f"opp:{opp.id}",
                     category=category,
-                    payload=reply_to_data(reply),
-                    due_at=next_allowed(
-                        now, tz=self._tz(recipient), quiet=self._settings.quiet_hours
-                    ),
+                    reply=reply,
+                    now=now,
                     opportunity_id=opp.id,
                 )
                 alert.status, alert.sent_at = "sent", now
@@ -266,7 +286,7 @@ class AlertPlanner:
         now, today = self._clock.now(), self._clock.today()
         for opp_id, lines in by_opp.items():
             opp = await session.get(Opportunity, opp_id)
-            if opp is None or _status(opp, today) == "closed":
+            if opp is None or status_today(opp, today) == "closed":
                 continue
             source = await session.scalar(select(Source.uri).where(Source.id == opp.source_id))
             alerts = await session.scalars(
@@ -276,27 +296,15 @@ class AlertPlanner:
                 recipient = await self._recipient_of(session, alert.person_id)
                 if recipient is None or alert.category not in recipient.categories:
                     continue
-                item = AlertItem(
-                    alert.id,
-                    opp,
-                    source or "",
-                    alert.score,
-                    _status(opp, today),
-                    _deadlines(opp),
-                    tuple(alert.reasons),
-                )
-                if await enqueue(
+                item = _item_of(alert, opp, source, today)
+                if await self._queue(
                     session,
-                    person_id=alert.person_id,
-                    channel=recipient.channel,
-                    chat_id=recipient.chat_id,
+                    recipient,
                     kind="update",
                     item_key=f"opp:{opp_id}:change:{last_change[opp_id]}",
                     category=alert.category,
-                    payload=reply_to_data(update_reply(item, today=today, changes=lines)),
-                    due_at=next_allowed(
-                        now, tz=self._tz(recipient), quiet=self._settings.quiet_hours
-                    ),
+                    reply=update_reply(item, today=today, changes=lines),
+                    now=now,
                     opportunity_id=opp_id,
                 ):
                     summary.updates += 1
@@ -333,7 +341,7 @@ class AlertPlanner:
         closed: list[int] = []
         for (opp_id,) in rows:
             opp = await session.get(Opportunity, opp_id) if opp_id is not None else None
-            if opp is not None and _status(opp, today) == "closed":
+            if opp is not None and status_today(opp, today) == "closed":
                 closed.append(opp.id)
         if not closed:
             return 0
@@ -374,23 +382,13 @@ class AlertPlanner:
                 opp = await session.get(Opportunity, alert.opportunity_id)
                 if opp is None or alert.category not in recipient.categories:
                     continue
-                status = _status(opp, today)
+                status = status_today(opp, today)
                 alert.status, alert.sent_at = "sent", now
                 if status == "closed":
                     alert.status = "expired"
                     continue
                 source = await session.scalar(select(Source.uri).where(Source.id == opp.source_id))
-                items.append(
-                    AlertItem(
-                        alert.id,
-                        opp,
-                        source or "",
-                        alert.score,
-                        status,
-                        _deadlines(opp),
-                        tuple(alert.reasons),
-                    )
-                )
+                items.append(_item_of(alert, opp, source, today))
             by_category: dict[str, list[AlertItem]] = defaultdict(list)
             for item in items:
                 by_category[CATEGORY_OF_KIND.get(item.opportunity.kind, "news")].append(item)
@@ -398,16 +396,14 @@ class AlertPlanner:
             # One digest per category, so consent is checked again per category at send time.
             for category, group in by_category.items():
                 reply = digest_reply(group, today=today, organisation=recipient.organisation.name)
-                if await enqueue(
+                if await self._queue(
                     session,
-                    person_id=person.id,
-                    channel=recipient.channel,
-                    chat_id=recipient.chat_id,
+                    recipient,
                     kind="digest",
                     item_key=f"digest:{period}:{category}",
                     category=category,
-                    payload=reply_to_data(reply),
-                    due_at=next_allowed(now, tz=tz, quiet=self._settings.quiet_hours),
+                    reply=reply,
+                    now=now,
                 ):
                     written += 1
         return written

@@ -25,6 +25,7 @@ from bot.console import chat_loop, render
 from bot.context import ROLES
 from bot.errors import ClusterbotError
 from bot.handlers.ask import reply_for
+from bot.lifecycle import NO_CHANNEL
 from bot.matching import match_json, match_lines, read_profile
 from bot.opportunities import opportunity_json
 from bot.serve import Server, build_channels
@@ -179,10 +180,7 @@ def serve(data_dir: Path | None = None, no_demo: bool = False) -> None:
     settings = _settings(data_dir)
     redact.install(settings.secrets())
     if not settings.channels:
-        raise click.ClickException(
-            "no chat channel is configured: set CLUSTERBOT_TELEGRAM_TOKEN and/or "
-            "CLUSTERBOT_SLACK_BOT_TOKEN (in the environment or a .env file)"
-        )
+        raise click.ClickException(NO_CHANNEL)
 
     def ready(server: Server) -> None:
         names = " and ".join(c.channel for c in server.channels)
@@ -246,10 +244,7 @@ def deliver(data_dir: Path | None = None) -> None:
     settings = _settings(data_dir)
     redact.install(settings.secrets())
     if not settings.channels:
-        raise click.ClickException(
-            "no chat channel is configured: set CLUSTERBOT_TELEGRAM_TOKEN and/or "
-            "CLUSTERBOT_SLACK_BOT_TOKEN (in the environment or a .env file)"
-        )
+        raise click.ClickException(NO_CHANNEL)
 
     def ready(worker: DeliveryWorker) -> None:
         names = " and ".join(settings.channels)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import signal
 from collections.abc import Callable
 from typing import Protocol
 
 from bot.app import App
 from bot.delivery import DeliveryWorker
 from bot.errors import ConfigurationError
+from bot.lifecycle import NO_CHANNEL, stop_on_signals
 from bot.messages import Reply
 from bot.recorder import DeliveryStats
 
@@ -80,19 +80,9 @@ async def deliver(
     """
     senders = build_senders(app)
     if not senders:
-        raise ConfigurationError(
-            "no chat channel is configured: set CLUSTERBOT_TELEGRAM_TOKEN and/or "
-            "CLUSTERBOT_SLACK_BOT_TOKEN"
-        )
+        raise ConfigurationError(NO_CHANNEL)
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread (tests) or not supported here
+    remove_handlers = stop_on_signals(stop)
     started: list[SendingChannel] = []
     try:
         for sender in senders:
@@ -118,8 +108,7 @@ async def deliver(
                 await sender.stop()
             except Exception:
                 logger.exception("stopping %s failed", sender.channel)
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        remove_handlers()
 
 
 __all__ = ["SendingChannel", "build_senders", "deliver"]

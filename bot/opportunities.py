@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bot.messages import SourceRef
 from knowledge.dates import status_on
 from storage.engine import SessionFactory
+from storage.models import Opportunity
 from storage.opportunities import list_opportunities
 
 
@@ -63,4 +65,24 @@ async def opportunity_json(
     return records
 
 
-__all__ = ["opportunity_json"]
+def opportunity_ref(
+    n: int,
+    opp: Opportunity,
+    *,
+    source: str,
+    status_today: str | None,
+    deadlines: Sequence[date],
+) -> SourceRef:
+    """An opportunity as a numbered source under a reply."""
+    return SourceRef(
+        n=n,
+        title=opp.title,
+        source=source,
+        url=opp.url,
+        record_id=opp.external_id,
+        status_today=status_today,
+        deadlines=tuple(d.isoformat() for d in deadlines),
+    )
+
+
+__all__ = ["opportunity_json", "opportunity_ref"]

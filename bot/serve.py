@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -22,6 +21,7 @@ from bot.alerts import keep_planning
 from bot.app import App
 from bot.delivery import DeliveryWorker
 from bot.errors import ConfigurationError
+from bot.lifecycle import NO_CHANNEL, stop_on_signals
 from bot.messages import Reply
 from bot.web import WebServer
 from storage.events import forget_events_before
@@ -198,19 +198,9 @@ async def serve(
     """
     channels = build_channels(app)
     if not channels:
-        raise ConfigurationError(
-            "no chat channel is configured: set CLUSTERBOT_TELEGRAM_TOKEN and/or "
-            "CLUSTERBOT_SLACK_BOT_TOKEN (or use 'clusterbot chat' for the console)"
-        )
+        raise ConfigurationError(f"{NO_CHANNEL}, or use 'clusterbot chat' for the console")
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread (tests) or not supported here
+    remove_handlers = stop_on_signals(stop)
     server = Server(app, channels)
     waiter: asyncio.Task[bool] | None = None
     try:
@@ -237,8 +227,7 @@ async def serve(
         if waiter is not None:
             waiter.cancel()
         await server.stop()
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        remove_handlers()
 
 
 __all__ = ["Channel", "Server", "build_channels", "serve"]

@@ -6,6 +6,7 @@ from bot.context import Context
 from bot.handlers.common import caller_records
 from bot.handlers.fields import profile_of
 from bot.messages import Button, Incoming, Reply, SourceRef
+from bot.opportunities import opportunity_ref
 from knowledge.match import Match, match
 from storage.alerts import feedback_of
 from storage.opportunities import list_opportunities
@@ -22,15 +23,8 @@ def _line(n: int, m: Match) -> str:
 
 
 def _source(n: int, m: Match) -> SourceRef:
-    opp = m.opportunity
-    return SourceRef(
-        n=n,
-        title=opp.title,
-        source=m.source,
-        url=opp.url,
-        record_id=opp.external_id,
-        status_today=m.status_today,
-        deadlines=tuple(d.isoformat() for d in m.deadlines),
+    return opportunity_ref(
+        n, m.opportunity, source=m.source, status_today=m.status_today, deadlines=m.deadlines
     )
 
 
