@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from storage.outbox import enqueue
 
 from bot.alert_messages import AlertItem, reminder_reply
 from bot.config import AlertSettings
@@ -18,6 +17,7 @@ from bot.messages import reply_to_data
 from bot.schedule import next_allowed, reminder_times
 from knowledge.dates import status_on
 from storage.models import Alert, Delivery, Opportunity
+from storage.outbox import enqueue
 
 
 async def schedule_reminders(
