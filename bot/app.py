@@ -66,6 +66,7 @@ class App:
             alerts=self.settings.alerts,
             timezone=self.settings.timezone,
             matcher=self.matcher,
+            index=self.index,
         )
 
     def planner(self) -> AlertPlanner:
@@ -157,6 +158,7 @@ async def build_app(
         alerts=settings.alerts,
         timezone=settings.timezone,
         matcher=matcher,
+        index=index,
     )
     return App(
         settings=settings,

@@ -17,6 +17,7 @@ from bot.router import Router, apology
 from knowledge.answer import Answerer
 from knowledge.clock import Clock
 from knowledge.match import Matcher
+from knowledge.vectors import VectorIndex
 from storage.engine import SessionFactory
 from storage.events import claim_event
 from storage.models import Organisation
@@ -41,6 +42,7 @@ class Assistant:
         alerts: AlertSettings | None = None,
         timezone: str = "Europe/Berlin",
         matcher: Matcher | None = None,
+        index: VectorIndex | None = None,
     ) -> None:
         self._router = router
         self._answerer = answerer
@@ -52,6 +54,7 @@ class Assistant:
         self._alerts = alerts or AlertSettings()
         self._timezone = timezone
         self._matcher = matcher
+        self._index = index
 
     @property
     def commands(self) -> frozenset[str]:
@@ -81,6 +84,7 @@ class Assistant:
             alerts=self._alerts,
             timezone=self._timezone,
             matcher=self._matcher,
+            index=self._index,
         )
         return await self._router.dispatch(msg, ctx)
 

@@ -1,4 +1,4 @@
-"""The ``clusterbot`` command: serve, chat, ask, ingest, opportunities, org, people, db.
+"""The ``clusterbot`` command: serve, chat, ask, ingest, and the staff tools (report, audit...).
 
 Commands hold no logic: they build the app from Settings and call what the bot itself calls.
 """
@@ -28,8 +28,19 @@ from bot.handlers.ask import reply_for
 from bot.lifecycle import NO_CHANNEL
 from bot.matching import match_json, match_lines, read_profile
 from bot.opportunities import opportunity_json
+from bot.report import (
+    audit_ingest,
+    audit_json,
+    audit_line,
+    build_report,
+    day_start,
+    render_csv,
+    render_markdown,
+    render_png,
+)
 from bot.serve import Server, build_channels
 from bot.serve import serve as run_server
+from bot.unanswered import answer_question, describe, list_unanswered
 from ingest.types import OPPORTUNITY_KINDS
 from knowledge.answer import AnswerOptions
 from knowledge.clock import Clock, FixedClock
@@ -37,6 +48,7 @@ from knowledge.match import Matcher
 from knowledge.profile import Profile
 from knowledge.types import Answer
 from storage.alerts import category_stats
+from storage.report import audit_entries
 
 F = TypeVar("F", bound=Callable[..., Any])
 AUDIENCE_CHOICE = click.Choice(["public", "members", "staff"])
@@ -358,6 +370,9 @@ def ingest(data_dir: Path | None, audience: str, targets: tuple[str, ...]) -> No
             click.echo(f"error: {error}", err=True)
         click.echo(summary.line())
         failed = summary.failed
+        await audit_ingest(
+            app.sessions, actor="cli", targets=targets, audience=audience, summary=summary
+        )
         # New and changed opportunities are matched to profiles at once; the delivery
         # worker (serve or deliver) sends what this queues.
         if summary.added or summary.updated:
@@ -537,6 +552,55 @@ def people_role(data_dir: Path | None, person: str, role: str) -> None:
 
 
 @cli.group()
+def questions() -> None:
+    """Questions the bot could not answer: list them, answer one."""
+
+
+@questions.command("list")
+@data_dir_option
+def questions_list(data_dir: Path | None) -> None:
+    """List questions declined, marked 👎 or handed to a person, with their context."""
+
+    async def body(app: App) -> None:
+        items = await list_unanswered(app.sessions, limit=200)
+        if not items:
+            click.echo("no questions are waiting for staff")
+        for item in items:
+            click.echo(describe(item) + "\n")
+
+    _run(_with_app(data_dir, None, body, quiet=True))
+
+
+@questions.command("answer")
+@data_dir_option
+@today_option
+@click.option("--expires", metavar="YYYY-MM-DD", help="Stop using the answer after this day.")
+@click.argument("question_id", type=int)
+@click.argument("text")
+def questions_answer(
+    data_dir: Path | None, today: str | None, expires: str | None, question_id: int, text: str
+) -> None:
+    """Answer a queued question: the asker is told and later questions are answered from it."""
+
+    async def body(app: App) -> None:
+        done = await answer_question(
+            app.sessions,
+            question_id=question_id,
+            text=text,
+            actor="cli",
+            today=app.clock.today(),
+            expires=expires,
+            index=app.index,
+        )
+        click.echo(
+            f"answered question #{done.question_id} as {done.source} "
+            f"(used until {done.expires_at.isoformat()}; {done.notified} notice(s) queued)"
+        )
+
+    _run(_with_app(data_dir, today, body, quiet=True))
+
+
+@cli.group()
 def db() -> None:
     """Database maintenance."""
 
@@ -556,6 +620,76 @@ def db_upgrade(data_dir: Path | None) -> None:
         click.echo("database upgraded" if applied else "database already up to date")
 
     _run(body())
+
+
+def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-28") from exc
+
+
+@cli.command()
+@data_dir_option
+@click.option("--from", "start", required=True, metavar="YYYY-MM-DD", callback=_date_option)
+@click.option("--to", "end", required=True, metavar="YYYY-MM-DD", callback=_date_option)
+@click.option(
+    "--format", "fmt", type=click.Choice(["md", "csv", "png"]), default="md", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (default: standard output; required for png).",
+)
+def report(data_dir: Path | None, start: date, end: date, fmt: str, output: Path | None) -> None:
+    """The impact report for funders: what the bot did from --from to --to (inclusive)."""
+    if start > end:
+        raise click.UsageError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+    if fmt == "png" and output is None:
+        raise click.UsageError("--format png needs --output FILE")
+
+    data = b""
+
+    async def body(app: App) -> None:
+        nonlocal data
+        built = await build_report(app.sessions, start, end)
+        if fmt == "png":
+            data = render_png(built)
+        else:
+            data = (render_markdown(built) if fmt == "md" else render_csv(built)).encode()
+
+    _run(_with_app(data_dir, None, body, quiet=True))
+    if output is None:
+        click.echo(data.decode(), nl=False)
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
+    click.echo(f"report written to {output}", err=True)
+
+
+@cli.command()
+@data_dir_option
+@click.option("--since", metavar="YYYY-MM-DD", callback=_date_option, help="From this day on.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
+def audit(data_dir: Path | None, since: date | None, as_json: bool) -> None:
+    """List the audit log: ingests, roles, memberships, erasures, alert feedback."""
+
+    async def body(app: App) -> None:
+        async with app.sessions() as session:
+            entries = await audit_entries(session, None if since is None else day_start(since))
+        if not entries and not as_json:
+            click.echo("no audit entries" + (f" since {since.isoformat()}" if since else ""))
+        for entry in entries:
+            if as_json:
+                click.echo(json.dumps(audit_json(entry), ensure_ascii=False))
+            else:
+                click.echo(audit_line(entry))
+
+    _run(_with_app(data_dir, None, body, quiet=True))
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from bot.messages import ChatType
 from knowledge.answer import Answerer, user_reference
 from knowledge.clock import Clock
 from knowledge.match import Matcher
+from knowledge.vectors import VectorIndex
 from storage.engine import SessionFactory
 
 Role = Literal["member", "staff", "admin"]
@@ -65,6 +66,8 @@ class Context:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     timezone: str = "Europe/Berlin"
     matcher: Matcher | None = None
+    # For handlers that add curated sources (a staff answer) and must index them at once.
+    index: VectorIndex | None = None
 
 
 __all__ = ["ROLES", "Caller", "Context", "Role"]

@@ -180,6 +180,8 @@ class Retriever:
             if chunk is None:  # deleted since the vector was written; reconcile will catch up
                 continue
             doc = chunk.document
+            if doc.expires_at is not None and doc.expires_at < today:
+                continue  # a curated answer past its date may be out of date
             opp = opps.get(doc.id)
             deadlines = _deadlines(opp) if opp else ()
             opening = (opp.opening_date or opens.get(opp.external_id.upper())) if opp else None

@@ -69,6 +69,8 @@ class Document(Base):
     kind: Mapped[str] = mapped_column(String(32), default="document")
     content_hash: Mapped[str] = mapped_column(String(64))
     chars: Mapped[int] = mapped_column(Integer, default=0)
+    # A curated answer is not used after this day (it may be out of date); None: no expiry.
+    expires_at: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -174,6 +176,10 @@ class Question(Base):
     confidence: Mapped[float] = mapped_column(Float)
     citations: Mapped[list[Any]] = mapped_column(JSON, default=list)
     asked_for: Mapped[date] = mapped_column(Date)
+    # Set once staff answered it from the unanswered-questions queue.
+    staff_answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(128))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Meta(Base):

@@ -9,6 +9,7 @@ from bot.context import Context
 from bot.handlers import (
     alert_taps,
     alerts,
+    attendees,
     calls,
     events,
     feedback,
@@ -16,6 +17,7 @@ from bot.handlers import (
     profile,
     services,
     start,
+    unanswered,
 )
 from bot.handlers.ask import handle_question
 from bot.handlers.help import handle_help
@@ -28,12 +30,15 @@ COMMANDS: dict[str, Handler] = {
     "help": handle_help,
     "calls": calls.handle_calls,
     "events": events.handle_events,
+    "attendees": attendees.handle_attendees,
     "services": services.handle_services,
     "profile": profile.handle_profile,
     "alerts": alerts.handle_alerts,
     "stop": alerts.handle_stop,
     "forget": privacy.handle_forget,
     "mydata": privacy.handle_mydata,
+    "unanswered": unanswered.handle_unanswered,
+    "answer": unanswered.handle_answer,
 }
 # Button actions (``Button.action``) and the handler of each.
 TAPS: dict[str, Handler] = {
@@ -42,6 +47,7 @@ TAPS: dict[str, Handler] = {
     profile.SET: profile.profile_set_tap,
     events.RSVP: events.rsvp_tap,
     events.UNRSVP: events.rsvp_tap,
+    attendees.VISIBLE: attendees.visible_tap,
     alerts.TOGGLE: alerts.alert_tap,
     alerts.FREQUENCY: alerts.alert_tap,
     alerts.STOP: alerts.handle_stop,
@@ -49,6 +55,7 @@ TAPS: dict[str, Handler] = {
     privacy.FORGET: privacy.forget_tap,
     feedback.FEEDBACK: feedback.feedback_tap,
     feedback.HANDOFF: feedback.handoff_tap,
+    unanswered.ANSWER: unanswered.answer_tap,
     SAVE: alert_taps.alert_tap,
     APPLY: alert_taps.alert_tap,
     FEEDBACK: alert_taps.alert_tap,

@@ -8,12 +8,17 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
+from bot.handlers.attendees import CONSENT, also_coming, visibility_button
 from bot.handlers.common import caller_records, days_until
-from bot.messages import Attachment, Button, Incoming, Reply, SourceRef
-from storage.models import Opportunity, Rsvp
+from bot.messages import Attachment, Button, Incoming, Reply, SourceRef, reply_to_data
+from bot.schedule import local_time
+from storage.models import Delivery, Opportunity, Rsvp
 from storage.opportunities import list_opportunities
+from storage.outbox import cancel, enqueue
+from storage.people import subscriptions
 
 SHOWN = 5
 RSVP = "rsvp"
@@ -94,7 +99,7 @@ async def handle_events(msg: Incoming, ctx: Context) -> Reply:
 
 
 async def rsvp_tap(msg: Incoming, ctx: Context) -> Reply:
-    """Register (or cancel) the caller for one event."""
+    """Register (or cancel) the caller for one event, with a reminder the day before."""
     assert msg.tap is not None
     going = msg.tap.action == RSVP
     if not msg.tap.payload.isdigit():
@@ -111,15 +116,77 @@ async def rsvp_tap(msg: Incoming, ctx: Context) -> Reply:
             row = Rsvp(person_id=person.id, opportunity_id=opp.id)
             session.add(row)
         row.status = "going" if going else "cancelled"
-    if not going:
-        return Reply(f"Cancelled: you're off the list for {opp.title}.")
+        if not going:
+            await cancel(
+                session,
+                item_key_prefix=f"event:{opp.id}",
+                person_id=person.id,
+                reason="RSVP cancelled",
+            )
+            return Reply(f"Cancelled: you're off the list for {opp.title}.")
+        reminded = ctx.caller.chat_type == "private" and await _remind(session, ctx, opp)
+        shown = bool((await subscriptions(session, person.id)).get(CONSENT))
+        others = await also_coming(session, person, opp.id)
     name = re.sub(r"[^A-Za-z0-9]+", "-", opp.title).strip("-").lower()[:48] or "event"
     ics = Attachment(f"{name}.ics", calendar([opp]), "text/calendar")
     where = f" at {opp.location}" if opp.location else ""
+    text = (
+        f"You're on the list for {opp.title}, {_when(opp)}{where}. The calendar file is attached."
+    )
+    if reminded:
+        text += " I'll remind you the day before."
+    if others:
+        text += "\n\nAlso coming, and happy to meet:\n" + "\n".join(others)
     return Reply(
-        f"You're on the list for {opp.title}, {_when(opp)}{where}. The calendar file is attached.",
-        buttons=(Button("Cancel my RSVP", UNRSVP, str(opp.id)),),
+        text,
+        buttons=(
+            Button("Cancel my RSVP", UNRSVP, str(opp.id)),
+            visibility_button(opp.id, shown=shown),
+        ),
         attachments=(ics,),
+    )
+
+
+async def _remind(session: AsyncSession, ctx: Context, opp: Opportunity) -> bool:
+    """Queue a reminder for the day before the event (or revive a cancelled one)."""
+    start = _start(opp)
+    if start is None:
+        return False
+    due = local_time(start - timedelta(days=1), ctx.alerts.digest_hour, tz=ctx.timezone)
+    if due <= ctx.clock.now():
+        return False
+    payload = reply_to_data(
+        Reply(
+            f"Tomorrow: {opp.title}, {_when(opp)}"
+            + (f" at {opp.location}" if opp.location else "")
+            + ".",
+            buttons=(Button("Cancel my RSVP", UNRSVP, str(opp.id)),),
+        )
+    )
+    key = f"event:{opp.id}"
+    existing = await session.scalar(
+        select(Delivery).where(
+            Delivery.person_id == ctx.caller.person_id,
+            Delivery.item_key == key,
+            Delivery.kind == "reminder",
+        )
+    )
+    if existing is not None:
+        if existing.status in ("pending", "cancelled"):
+            existing.status, existing.due_at, existing.payload = "pending", due, payload
+            return True
+        return False
+    return await enqueue(
+        session,
+        person_id=ctx.caller.person_id,
+        channel=ctx.caller.channel,
+        chat_id=ctx.caller.chat_id,
+        kind="reminder",
+        item_key=key,
+        category=None,  # the person asked for it by RSVPing; /stop cancels it
+        payload=payload,
+        due_at=due,
+        opportunity_id=opp.id,
     )
 
 

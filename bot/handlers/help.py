@@ -29,9 +29,16 @@ Commands:
 /help: this message"""
 
 
+STAFF_HELP = """
+
+For cluster staff:
+/attendees: upcoming meetings with RSVP counts; /attendees N lists who comes
+/unanswered: questions waiting for a person; /answer ID text answers one"""
+
+
 async def handle_help(msg: Incoming, ctx: Context) -> Reply:
-    """Explain what the assistant does."""
-    return Reply(HELP)
+    """Explain what the assistant does (and, to staff, their commands)."""
+    return Reply(HELP + STAFF_HELP if ctx.caller.is_staff else HELP)
 
 
-__all__ = ["HELP", "handle_help"]
+__all__ = ["HELP", "STAFF_HELP", "handle_help"]
