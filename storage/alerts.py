@@ -141,8 +141,15 @@ class CategoryStats:
         return (self.relevant + self.already_knew) / judged if judged else None
 
 
-async def category_stats(session: AsyncSession) -> list[CategoryStats]:
-    """Per category: alerts sent, feedback given, saved and applying."""
+async def category_stats(
+    session: AsyncSession, start: datetime | None = None, end: datetime | None = None
+) -> list[CategoryStats]:
+    """Per category: alerts sent (in ``[start, end)`` when given), feedback, saved, applying."""
+    window = []
+    if start is not None:
+        window.append(Alert.sent_at >= start)
+    if end is not None:
+        window.append(Alert.sent_at < end)
     rows = await session.execute(
         select(
             Alert.category,
@@ -154,7 +161,7 @@ async def category_stats(session: AsyncSession) -> list[CategoryStats]:
             func.sum(Alert.saved.cast(Integer)),
             func.sum(Alert.applying.cast(Integer)),
         )
-        .where(Alert.status == "sent")
+        .where(Alert.status == "sent", *window)
         .group_by(Alert.category)
         .order_by(Alert.category)
     )

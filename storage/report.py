@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Integer, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.alerts import CategoryStats
+from storage.alerts import CategoryStats, category_stats
 from storage.models import (
     Alert,
     AuditEntry,
@@ -227,25 +227,7 @@ async def category_precision(
     session: AsyncSession, start: datetime, end: datetime
 ) -> list[CategoryStats]:
     """Per category, alerts sent in the window and the feedback given on them."""
-    rows = await session.execute(
-        select(
-            Alert.category,
-            func.count(),
-            func.count(Alert.feedback),
-            func.sum((Alert.feedback == "relevant").cast(Integer)),
-            func.sum((Alert.feedback == "not_for_us").cast(Integer)),
-            func.sum((Alert.feedback == "already_knew").cast(Integer)),
-            func.sum(Alert.saved.cast(Integer)),
-            func.sum(Alert.applying.cast(Integer)),
-        )
-        .where(Alert.status == "sent", Alert.sent_at >= start, Alert.sent_at < end)
-        .group_by(Alert.category)
-        .order_by(Alert.category)
-    )
-    return [
-        CategoryStats(cat, n, answered, rel or 0, nfu or 0, ak or 0, sv or 0, ap or 0)
-        for cat, n, answered, rel, nfu, ak, sv, ap in rows
-    ]
+    return await category_stats(session, start, end)
 
 
 async def audit_entries(session: AsyncSession, since: datetime | None = None) -> list[AuditEntry]:
