@@ -173,7 +173,7 @@ class AlertPlanner:
         matches = await self._match(people, touched) if touched and people else {}
         async with self._sessions.begin() as session:
             await self._write_alerts(session, people, matches, summary)
-            await self._write_updates(session, cursor, summary)
+            await self._write_updates(session, cursor, people, summary)
             summary.cancelled += await self._cancel_closed(session)
             summary.digests += await self._write_digests(session, people)
             await set_meta(session, CURSOR, started.isoformat())
@@ -268,12 +268,18 @@ class AlertPlanner:
                 summary.instant += 1
 
     async def _write_updates(
-        self, session: AsyncSession, cursor: datetime | None, summary: PlanSummary
+        self,
+        session: AsyncSession,
+        cursor: datetime | None,
+        people: Sequence[Recipient],
+        summary: PlanSummary,
     ) -> None:
         """An "updated" message per person already told about a changed opportunity."""
         if cursor is None:
             return  # first run: nothing was sent before, so nothing can be updated
         changes = await changes_since(session, cursor, (*UPDATE_FIELDS, "status"))
+        reachable = {r.person.id: r for r in people}
+        moved = {c.opportunity_id for c in changes if c.field == "deadlines"}
         by_opp: dict[int, list[str]] = defaultdict(list)
         last_change: dict[int, int] = {}
         for change in changes:
@@ -293,7 +299,7 @@ class AlertPlanner:
                 select(Alert).where(Alert.opportunity_id == opp_id, Alert.status == "sent")
             )
             for alert in alerts:
-                recipient = await self._recipient_of(session, alert.person_id)
+                recipient = reachable.get(alert.person_id)
                 if recipient is None or alert.category not in recipient.categories:
                     continue
                 item = _item_of(alert, opp, source, today)
@@ -308,9 +314,7 @@ class AlertPlanner:
                     opportunity_id=opp_id,
                 ):
                     summary.updates += 1
-                if "deadlines" in {c.field for c in changes if c.opportunity_id == opp_id} and (
-                    alert.saved or alert.applying
-                ):
+                if opp_id in moved and (alert.saved or alert.applying):
                     await schedule_reminders(
                         session,
                         alert=alert,
@@ -323,12 +327,6 @@ class AlertPlanner:
                         tz=self._tz(recipient),
                         settings=self._settings,
                     )
-
-    async def _recipient_of(self, session: AsyncSession, person_id: int) -> Recipient | None:
-        for recipient in await recipients(session):
-            if recipient.person.id == person_id:
-                return recipient
-        return None
 
     async def _cancel_closed(self, session: AsyncSession) -> int:
         """Cancel queued messages about opportunities that are closed today."""
