@@ -5,24 +5,28 @@ Commands hold no logic: they build the app from Settings and call what the bot i
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import asdict
-from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from bot import redact
-from bot.admin import confirm_membership, organisations, set_role
-from bot.app import DEMO_CORPUS, App, build_app
-from bot.config import Settings
+from bot.app import DEMO_CORPUS, App
+from bot.cli_common import (
+    AUDIENCE_CHOICE,
+    VISIBLE,
+    data_dir_option,
+    run,
+    settings_for,
+    today_option,
+    with_app,
+    with_settings,
+)
+from bot.cli_staff import COMMANDS as STAFF_COMMANDS
 from bot.console import chat_loop, render
-from bot.context import ROLES
 from bot.errors import ClusterbotError
 from bot.handlers.ask import reply_for
 from bot.lifecycle import NO_CHANNEL
@@ -30,100 +34,14 @@ from bot.matching import match_json, match_lines, read_profile
 from bot.opportunities import opportunity_json
 from bot.report import (
     audit_ingest,
-    audit_json,
-    audit_line,
-    build_report,
-    day_start,
-    render_csv,
-    render_markdown,
-    render_png,
 )
 from bot.serve import Server, build_channels
 from bot.serve import serve as run_server
-from bot.unanswered import answer_question, describe, list_unanswered
 from ingest.types import OPPORTUNITY_KINDS
 from knowledge.answer import AnswerOptions
-from knowledge.clock import Clock, FixedClock
 from knowledge.match import Matcher
 from knowledge.profile import Profile
 from knowledge.types import Answer
-from storage.alerts import category_stats
-from storage.report import audit_entries
-
-F = TypeVar("F", bound=Callable[..., Any])
-AUDIENCE_CHOICE = click.Choice(["public", "members", "staff"])
-_VISIBLE = {
-    "public": ("public",),
-    "members": ("public", "members"),
-    "staff": ("public", "members", "staff"),
-}
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    try:
-        return Settings(data_dir=data_dir) if data_dir else Settings()
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise click.ClickException(f"invalid settings: {exc}") from exc
-
-
-def _clock(today: str | None) -> Clock | None:
-    if today is None:
-        return None
-    try:
-        return FixedClock(date.fromisoformat(today))
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"{today!r} is not a date like 2026-11-28", param_hint="--today"
-        ) from exc
-
-
-def data_dir_option(func: F) -> F:
-    """``--data-dir``, spelled the same on every command."""
-    return click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar="CLUSTERBOT_DATA_DIR",
-        help="Where the database and vectors live (default ./.clusterbot).",
-    )(func)
-
-
-def today_option(func: F) -> F:
-    """``--today``: answer as if it were that day."""
-    return click.option("--today", metavar="YYYY-MM-DD", help="Answer as if today were this day.")(
-        func
-    )
-
-
-def _run(coro: Coroutine[Any, Any, None]) -> None:
-    try:
-        asyncio.run(coro)
-    except ClusterbotError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-async def _with_app(
-    data_dir: Path | None,
-    today: str | None,
-    body: Callable[[App], Awaitable[None]],
-    *,
-    quiet: bool = False,
-) -> None:
-    await _with_settings(_settings(data_dir), today, body, quiet=quiet)
-
-
-async def _with_settings(
-    settings: Settings,
-    today: str | None,
-    body: Callable[[App], Awaitable[None]],
-    *,
-    quiet: bool = False,
-) -> None:
-    progress = None if quiet else (lambda line: click.echo(line, err=True))
-    app = await build_app(settings, clock=_clock(today), progress=progress)
-    try:
-        await body(app)
-    finally:
-        await app.close()
 
 
 @click.group(invoke_without_command=True)
@@ -144,7 +62,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
         # Below debug, bolt would log whole request bodies (people's messages) at INFO.
         logging.getLogger("slack_bolt").setLevel(logging.WARNING)
     if ctx.invoked_subcommand is None:
-        if _settings(None).channels:
+        if settings_for(None).channels:
             ctx.invoke(serve)
         else:
             ctx.invoke(chat)
@@ -172,9 +90,9 @@ def chat(
     async def body(app: App) -> None:
         if not no_demo:
             await _demo_on_first_start(app)
-        await chat_loop(app.console_assistant(_VISIBLE[audience]))
+        await chat_loop(app.console_assistant(VISIBLE[audience]))
 
-    _run(_with_app(data_dir, today, body))
+    run(with_app(data_dir, today, body))
 
 
 async def _demo_on_first_start(app: App) -> None:
@@ -189,7 +107,7 @@ async def _demo_on_first_start(app: App) -> None:
 @click.option("--no-demo", is_flag=True, help="Do not ingest the demo corpus into an empty store.")
 def serve(data_dir: Path | None = None, no_demo: bool = False) -> None:
     """Serve every configured channel (Telegram, Slack) in one process until interrupted."""
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     redact.install(settings.secrets())
     if not settings.channels:
         raise click.ClickException(NO_CHANNEL)
@@ -207,14 +125,14 @@ def serve(data_dir: Path | None = None, no_demo: bool = False) -> None:
             await _demo_on_first_start(app)
         await run_server(app, on_ready=ready)
 
-    _run(_with_settings(settings, None, body))
+    run(with_settings(settings, None, body))
 
 
 @cli.command()
 @data_dir_option
 def check(data_dir: Path | None) -> None:
     """Check the configuration: database, and each channel's token against its API."""
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     redact.install(settings.secrets())
     problems = 0
 
@@ -238,7 +156,7 @@ def check(data_dir: Path | None) -> None:
             finally:
                 await channel.stop()
 
-    _run(_with_settings(settings, None, body, quiet=True))
+    run(with_settings(settings, None, body, quiet=True))
     if problems:
         sys.exit(1)
 
@@ -253,7 +171,7 @@ def deliver(data_dir: Path | None = None) -> None:
     from bot.deliver import deliver as run_delivery
     from bot.delivery import DeliveryWorker
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     redact.install(settings.secrets())
     if not settings.channels:
         raise click.ClickException(NO_CHANNEL)
@@ -266,7 +184,7 @@ def deliver(data_dir: Path | None = None) -> None:
         stats = await run_delivery(app, on_ready=ready)
         click.echo(f"Stopped: {stats.line()}.", err=True)
 
-    _run(_with_settings(settings, None, body, quiet=True))
+    run(with_settings(settings, None, body, quiet=True))
 
 
 @cli.command()
@@ -309,7 +227,7 @@ def ask(
                 "'clusterbot ingest PATH' (or 'clusterbot chat', which loads the demo corpus)",
                 err=True,
             )
-        options = AnswerOptions(audiences=_VISIBLE[audience], kinds=kinds or None, channel="cli")
+        options = AnswerOptions(audiences=VISIBLE[audience], kinds=kinds or None, channel="cli")
         for line in lines:
             if not line.strip():
                 continue
@@ -319,7 +237,7 @@ def ask(
             else:
                 click.echo(render(reply_for(answer)) + "\n")
 
-    _run(_with_app(data_dir, today, body, quiet=True))
+    run(with_app(data_dir, today, body, quiet=True))
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -378,7 +296,7 @@ def ingest(data_dir: Path | None, audience: str, targets: tuple[str, ...]) -> No
         if summary.added or summary.updated:
             click.echo(f"alerts: {(await app.planner().plan()).line()}")
 
-    _run(_with_app(data_dir, None, body))
+    run(with_app(data_dir, None, body))
     if failed:
         sys.exit(1)
 
@@ -406,7 +324,7 @@ def opportunities(
                 title = record["title"][:70]
                 click.echo(f"{record['status_today']:<11} {record['id']}  {title}  ({deadlines})")
 
-    _run(_with_app(data_dir, today, body, quiet=True))
+    run(with_app(data_dir, today, body, quiet=True))
 
 
 @cli.command()
@@ -438,7 +356,7 @@ def match(
             for line in match_lines(result):
                 click.echo(line)
 
-    _run(_with_app(data_dir, today, body, quiet=True))
+    run(with_app(data_dir, today, body, quiet=True))
 
 
 def _read_profile(path: Path) -> tuple[Profile, list[str]]:
@@ -448,248 +366,8 @@ def _read_profile(path: Path) -> tuple[Profile, list[str]]:
         raise click.ClickException(str(exc)) from exc
 
 
-@cli.group()
-def alerts() -> None:
-    """Alerts: plan them now, and see how they were received."""
-
-
-@alerts.command("plan")
-@data_dir_option
-@today_option
-def alerts_plan(data_dir: Path | None, today: str | None) -> None:
-    """Match new and changed opportunities to profiles and queue the messages (for cron)."""
-
-    async def body(app: App) -> None:
-        summary = await app.planner().plan()
-        click.echo(summary.line())
-
-    _run(_with_app(data_dir, today, body, quiet=True))
-
-
-@alerts.command("stats")
-@data_dir_option
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per category.")
-def alerts_stats(data_dir: Path | None, as_json: bool) -> None:
-    """Alerts sent per category, the feedback on them, and precision."""
-
-    async def body(app: App) -> None:
-        async with app.sessions() as session:
-            rows = await category_stats(session)
-        if not rows and not as_json:
-            click.echo("no alerts sent yet")
-        for row in rows:
-            precision = None if row.precision is None else round(row.precision, 3)
-            if as_json:
-                record = asdict(row) | {"precision": precision}
-                click.echo(json.dumps(record))
-                continue
-            shown = "n/a" if precision is None else f"{precision:.0%}"
-            click.echo(
-                f"{row.category:<10} sent {row.sent:>5}  judged {row.answered:>4}  "
-                f"relevant {row.relevant:>4}  not for us {row.not_for_us:>4}  "
-                f"already knew {row.already_knew:>4}  saved {row.saved:>4}  "
-                f"applying {row.applying:>4}  precision {shown}"
-            )
-
-    _run(_with_app(data_dir, None, body, quiet=True))
-
-
-@cli.group()
-def org() -> None:
-    """Organisations: list them, confirm which are members."""
-
-
-@org.command("list")
-@data_dir_option
-def org_list(data_dir: Path | None) -> None:
-    """List organisations with membership and number of people."""
-
-    async def body(app: App) -> None:
-        rows = await organisations(app.sessions)
-        if not rows:
-            click.echo("no organisations yet (they are created when people run /start)")
-        for row in rows:
-            member = "member" if row.is_member else "-"
-            click.echo(
-                f"{row.id:>5}  {member:<7} {row.people:>3} people  {row.name or '(unnamed)'}"
-            )
-
-    _run(_with_app(data_dir, None, body, quiet=True))
-
-
-@org.command("confirm")
-@data_dir_option
-@click.option("--revoke", is_flag=True, help="Withdraw membership instead.")
-@click.argument("name_or_id")
-def org_confirm(data_dir: Path | None, revoke: bool, name_or_id: str) -> None:
-    """Confirm an organisation as a member: its people may see member documents."""
-
-    async def body(app: App) -> None:
-        row = await confirm_membership(app.sessions, name_or_id, member=not revoke, actor="cli")
-        state = "a member" if row.is_member else "no longer a member"
-        click.echo(f"{row.name or row.id} is {state}")
-
-    _run(_with_app(data_dir, None, body, quiet=True))
-
-
-@cli.group()
-def people() -> None:
-    """People: roles (member, staff, admin)."""
-
-
-@people.command("role")
-@data_dir_option
-@click.argument("person", metavar="CHANNEL:USER")
-@click.argument("role", type=click.Choice(ROLES))
-def people_role(data_dir: Path | None, person: str, role: str) -> None:
-    """Give a person a role, e.g. 'clusterbot people role telegram:123456 staff'."""
-
-    async def body(app: App) -> None:
-        await set_role(app.sessions, person, role, actor="cli")
-        click.echo(f"{person} is now {role}")
-
-    _run(_with_app(data_dir, None, body, quiet=True))
-
-
-@cli.group()
-def questions() -> None:
-    """Questions the bot could not answer: list them, answer one."""
-
-
-@questions.command("list")
-@data_dir_option
-def questions_list(data_dir: Path | None) -> None:
-    """List questions declined, marked 👎 or handed to a person, with their context."""
-
-    async def body(app: App) -> None:
-        items = await list_unanswered(app.sessions, limit=200)
-        if not items:
-            click.echo("no questions are waiting for staff")
-        for item in items:
-            click.echo(describe(item) + "\n")
-
-    _run(_with_app(data_dir, None, body, quiet=True))
-
-
-@questions.command("answer")
-@data_dir_option
-@today_option
-@click.option("--expires", metavar="YYYY-MM-DD", help="Stop using the answer after this day.")
-@click.argument("question_id", type=int)
-@click.argument("text")
-def questions_answer(
-    data_dir: Path | None, today: str | None, expires: str | None, question_id: int, text: str
-) -> None:
-    """Answer a queued question: the asker is told and later questions are answered from it."""
-
-    async def body(app: App) -> None:
-        done = await answer_question(
-            app.sessions,
-            question_id=question_id,
-            text=text,
-            actor="cli",
-            today=app.clock.today(),
-            expires=expires,
-            index=app.index,
-        )
-        click.echo(
-            f"answered question #{done.question_id} as {done.source} "
-            f"(used until {done.expires_at.isoformat()}; {done.notified} notice(s) queued)"
-        )
-
-    _run(_with_app(data_dir, today, body, quiet=True))
-
-
-@cli.group()
-def db() -> None:
-    """Database maintenance."""
-
-
-@db.command("upgrade")
-@data_dir_option
-def db_upgrade(data_dir: Path | None) -> None:
-    """Migrate the database to the newest schema."""
-    from storage import create_engine, upgrade
-
-    async def body() -> None:
-        engine = create_engine(_settings(data_dir).resolved_database_url)
-        try:
-            applied = await upgrade(engine)
-        finally:
-            await engine.dispose()
-        click.echo("database upgraded" if applied else "database already up to date")
-
-    _run(body())
-
-
-def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-11-28") from exc
-
-
-@cli.command()
-@data_dir_option
-@click.option("--from", "start", required=True, metavar="YYYY-MM-DD", callback=_date_option)
-@click.option("--to", "end", required=True, metavar="YYYY-MM-DD", callback=_date_option)
-@click.option(
-    "--format", "fmt", type=click.Choice(["md", "csv", "png"]), default="md", show_default=True
-)
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (default: standard output; required for png).",
-)
-def report(data_dir: Path | None, start: date, end: date, fmt: str, output: Path | None) -> None:
-    """The impact report for funders: what the bot did from --from to --to (inclusive)."""
-    if start > end:
-        raise click.UsageError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
-    if fmt == "png" and output is None:
-        raise click.UsageError("--format png needs --output FILE")
-
-    data = b""
-
-    async def body(app: App) -> None:
-        nonlocal data
-        built = await build_report(app.sessions, start, end)
-        if fmt == "png":
-            data = render_png(built)
-        else:
-            data = (render_markdown(built) if fmt == "md" else render_csv(built)).encode()
-
-    _run(_with_app(data_dir, None, body, quiet=True))
-    if output is None:
-        click.echo(data.decode(), nl=False)
-        return
-    try:
-        output.write_bytes(data)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
-    click.echo(f"report written to {output}", err=True)
-
-
-@cli.command()
-@data_dir_option
-@click.option("--since", metavar="YYYY-MM-DD", callback=_date_option, help="From this day on.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
-def audit(data_dir: Path | None, since: date | None, as_json: bool) -> None:
-    """List the audit log: ingests, roles, memberships, erasures, alert feedback."""
-
-    async def body(app: App) -> None:
-        async with app.sessions() as session:
-            entries = await audit_entries(session, None if since is None else day_start(since))
-        if not entries and not as_json:
-            click.echo("no audit entries" + (f" since {since.isoformat()}" if since else ""))
-        for entry in entries:
-            if as_json:
-                click.echo(json.dumps(audit_json(entry), ensure_ascii=False))
-            else:
-                click.echo(audit_line(entry))
-
-    _run(_with_app(data_dir, None, body, quiet=True))
+for _command in STAFF_COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -212,6 +212,11 @@ class Organisation(Base):
     stage: Mapped[str | None] = mapped_column(String(32))
     trl: Mapped[int | None] = mapped_column(Integer)
     looking_for: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The cluster's thematic networks the organisation takes part in (set by staff or in
+    # the profile), and its membership tier (e.g. "full", "associate"); both segment
+    # broadcasts.
+    networks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    membership_tier: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -428,10 +433,157 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Broadcast(Base):
+    """An announcement by staff to a segment of members, sent through the outbox.
+
+    draft -> (awaiting_approval ->) queued -> done, or cancelled at any point before done.
+    Its messages are outbox rows of kind ``broadcast`` with item key ``broadcast:<id>``;
+    the live figures are counted from them.
+    """
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Who wrote it: a person (chat) or an operator (``cli:<user>``); kept if the person goes.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    author: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    # Link buttons under the message: [{"label": ..., "url": ...}] (presses are counted).
+    buttons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Field -> accepted values; fields combine with AND, values within a field with OR.
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # draft, awaiting_approval, queued, done, cancelled
+    status: Mapped[str] = mapped_column(String(24), default="draft", index=True)
+    needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed_by: Mapped[str | None] = mapped_column(String(128))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(128))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When to send; None: as soon as it is confirmed (and approved).
+    send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_by: Mapped[str | None] = mapped_column(String(128))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BroadcastPress(Base):
+    """A recipient pressed one of a broadcast's buttons (counted once per person and button)."""
+
+    __tablename__ = "broadcast_presses"
+    __table_args__ = (UniqueConstraint("broadcast_id", "person_id", "button"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    button: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Asset(Base):
+    """An innovation asset from the cluster's portfolio (a CRM export): a technology,
+    company, expertise or facility that partner scouting can propose.
+
+    Contact details stay here and are shown to a requester only after both sides accepted
+    an introduction.
+    """
+
+    __tablename__ = "innovation_assets"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The file it was imported from (its name), and its id there.
+    source: Mapped[str] = mapped_column(String(512))
+    external_id: Mapped[str] = mapped_column(String(512))
+    name: Mapped[str] = mapped_column(Text)
+    # technology, company, expertise, facility, ...
+    kind: Mapped[str] = mapped_column(String(32), default="technology")
+    owner_name: Mapped[str | None] = mapped_column(Text)
+    # When the owner is an organisation the bot knows, its people accept introductions.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    # The owner's kind of organisation (sme, research, hospital, ...): the partner type.
+    partner_type: Mapped[str | None] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text, default="")
+    technologies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sectors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    therapeutic_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(Text)
+    trl: Mapped[int | None] = mapped_column(Integer)
+    # {"name": ..., "email": ..., "phone": ...}: never shown before both sides accept.
+    contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    url: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ScoutingRequest(Base):
+    """What an SME seeks (technology, partner type, region), handled by cluster staff."""
+
+    __tablename__ = "scouting_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    technology: Mapped[str] = mapped_column(Text)
+    partner_type: Mapped[str | None] = mapped_column(String(32))
+    region: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    # open, closed
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    handled_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ScoutingCandidate(Base):
+    """An asset or opportunity found for a scouting request, and how far it got.
+
+    Funnel stages: identified -> shortlisted -> introduced -> contract (or declined). An
+    introduction shares contact details once the requester and the counterpart accepted.
+    """
+
+    __tablename__ = "scouting_candidates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("scouting_requests.id", ondelete="CASCADE"), index=True
+    )
+    asset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("innovation_assets.id", ondelete="CASCADE"), index=True
+    )
+    opportunity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # identified, shortlisted, introduced, contract, declined
+    stage: Mapped[str] = mapped_column(String(16), default="identified", index=True)
+    requester_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    counterpart_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    shortlisted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    introduced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    contract_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 __all__ = [
     "Alert",
+    "Asset",
     "AuditEntry",
     "Base",
+    "Broadcast",
+    "BroadcastPress",
     "Chunk",
     "ConversationState",
     "Delivery",
@@ -447,6 +599,8 @@ __all__ = [
     "ProcessedEvent",
     "Question",
     "Rsvp",
+    "ScoutingCandidate",
+    "ScoutingRequest",
     "Source",
     "Subscription",
     "utcnow",
