@@ -40,6 +40,8 @@ COMMANDS: dict[str, Handler] = {
     "unanswered": unanswered.handle_unanswered,
     "answer": unanswered.handle_answer,
 }
+# Commands for staff and admins only: each refuses members (tests/bot/handlers checks all).
+STAFF_COMMANDS: frozenset[str] = frozenset({"attendees", "unanswered", "answer"})
 # Button actions (``Button.action``) and the handler of each.
 TAPS: dict[str, Handler] = {
     start.ACTION: start.onboarding_tap,
@@ -67,4 +69,4 @@ FLOWS: dict[str, Handler] = {
 }
 FREE_TEXT: Handler = handle_question
 
-__all__ = ["COMMANDS", "FLOWS", "FREE_TEXT", "TAPS", "Handler"]
+__all__ = ["COMMANDS", "FLOWS", "FREE_TEXT", "STAFF_COMMANDS", "TAPS", "Handler"]
