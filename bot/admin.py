@@ -5,6 +5,7 @@ Each change is written to the audit log with who made it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.context import ROLES
@@ -60,6 +61,57 @@ async def confirm_membership(
         return OrganisationRow(org.id, org.name, org.is_member, 0, org.country)
 
 
+async def set_segments(
+    sessions: SessionFactory,
+    name_or_id: str,
+    *,
+    tier: str | None,
+    networks: Sequence[str] | None,
+    actor: str,
+) -> OrganisationRow:
+    """Set an organisation's membership tier and thematic networks (broadcast segments).
+
+    ``None`` leaves a field as it is; an empty tier clears it, as does an empty list of
+    networks.
+
+    Raises:
+        UserError: no organisation, or several, go by that name; a value is too long.
+    """
+    clean_tier = tier.strip().lower() if tier is not None else None
+    if clean_tier is not None and len(clean_tier) > 32:
+        raise UserError(f"the tier {tier!r} is too long (at most 32 characters)")
+    clean_networks = None
+    if networks is not None:
+        clean_networks = list(dict.fromkeys(n.strip() for n in networks if n.strip()))
+        if any(len(n) > 80 for n in clean_networks):
+            raise UserError("a network name is too long (at most 80 characters)")
+    async with sessions.begin() as session:
+        found = await find_organisations(session, name_or_id)
+        if not found:
+            raise UserError(
+                f"no organisation is called {name_or_id!r} (see 'clusterbot org list')"
+            )
+        if len(found) > 1:
+            ids = ", ".join(str(o.id) for o in found)
+            raise UserError(f"several organisations are called {name_or_id!r}; use an id: {ids}")
+        org = found[0]
+        detail: dict[str, object] = {}
+        if clean_tier is not None:
+            org.membership_tier = clean_tier or None
+            detail["membership_tier"] = org.membership_tier
+        if clean_networks is not None:
+            org.networks = clean_networks
+            detail["networks"] = clean_networks
+        await audit(
+            session,
+            actor=actor,
+            action="organisation_segments_set",
+            subject=f"organisation:{org.id}",
+            detail=detail,
+        )
+        return OrganisationRow(org.id, org.name, org.is_member, 0, org.country)
+
+
 async def set_role(sessions: SessionFactory, person: str, role: str, *, actor: str) -> None:
     """Give a person (``telegram:123``, ``slack:U0AB``) a role: member, staff or admin.
 
@@ -86,4 +138,4 @@ async def set_role(sessions: SessionFactory, person: str, role: str, *, actor: s
         )
 
 
-__all__ = ["OrganisationRow", "confirm_membership", "organisations", "set_role"]
+__all__ = ["OrganisationRow", "confirm_membership", "organisations", "set_role", "set_segments"]

@@ -15,6 +15,7 @@ import click
 
 from bot import redact
 from bot.app import DEMO_CORPUS, App
+from bot.cli_broadcast import COMMANDS as BROADCAST_COMMANDS
 from bot.cli_common import (
     AUDIENCE_CHOICE,
     VISIBLE,
@@ -25,6 +26,9 @@ from bot.cli_common import (
     with_app,
     with_settings,
 )
+from bot.cli_events import COMMANDS as EVENT_COMMANDS
+from bot.cli_scouting import COMMANDS as SCOUTING_COMMANDS
+from bot.cli_scouting import import_demo_portfolio
 from bot.cli_staff import COMMANDS as STAFF_COMMANDS
 from bot.console import chat_loop, render
 from bot.errors import ClusterbotError
@@ -100,6 +104,7 @@ async def _demo_on_first_start(app: App) -> None:
         click.echo(f"First start: ingesting the demo corpus from {DEMO_CORPUS} ...", err=True)
         summary = await app.ingester.ingest([str(DEMO_CORPUS)], audience="public")
         click.echo(summary.line(), err=True)
+        click.echo((await import_demo_portfolio(app)).line(), err=True)
 
 
 @cli.command()
@@ -366,7 +371,7 @@ def _read_profile(path: Path) -> tuple[Profile, list[str]]:
         raise click.ClickException(str(exc)) from exc
 
 
-for _command in STAFF_COMMANDS:
+for _command in (*STAFF_COMMANDS, *EVENT_COMMANDS, *SCOUTING_COMMANDS, *BROADCAST_COMMANDS):
     cli.add_command(_command)
 
 

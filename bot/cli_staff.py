@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bot.admin import confirm_membership, organisations, set_role
+from bot.admin import confirm_membership, organisations, set_role, set_segments
 from bot.app import App
 from bot.cli_common import data_dir_option, date_option, run, settings_for, today_option, with_app
 from bot.context import ROLES
@@ -107,6 +107,38 @@ def org_confirm(data_dir: Path | None, revoke: bool, name_or_id: str) -> None:
         row = await confirm_membership(app.sessions, name_or_id, member=not revoke, actor="cli")
         state = "a member" if row.is_member else "no longer a member"
         click.echo(f"{row.name or row.id} is {state}")
+
+    run(with_app(data_dir, None, body, quiet=True))
+
+
+@org.command("set")
+@data_dir_option
+@click.option("--tier", help="Membership tier, e.g. full or associate ('' clears it).")
+@click.option(
+    "--network",
+    "networks",
+    multiple=True,
+    help="A thematic network it takes part in (repeatable; replaces the list).",
+)
+@click.option("--no-networks", is_flag=True, help="Clear its networks.")
+@click.argument("name_or_id")
+def org_set(
+    data_dir: Path | None,
+    tier: str | None,
+    networks: tuple[str, ...],
+    no_networks: bool,
+    name_or_id: str,
+) -> None:
+    """Set an organisation's membership tier and networks (used to segment broadcasts)."""
+    if tier is None and not networks and not no_networks:
+        raise click.UsageError("give --tier, --network or --no-networks")
+    if networks and no_networks:
+        raise click.UsageError("--network and --no-networks contradict each other")
+
+    async def body(app: App) -> None:
+        chosen = [] if no_networks else (list(networks) or None)
+        row = await set_segments(app.sessions, name_or_id, tier=tier, networks=chosen, actor="cli")
+        click.echo(f"{row.name or row.id}: updated")
 
     run(with_app(data_dir, None, body, quiet=True))
 

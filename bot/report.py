@@ -39,12 +39,14 @@ from storage.report import (
     question_stats,
     stakeholders,
 )
+from storage.scouting import ScoutingFunnel, scouting_funnel
 
 SME_TYPES = frozenset({"sme", "start-up"})
 RESEARCH_TYPES = frozenset({"research", "university"})
 CONTRACTS_NOTE = (
-    "Contracts are not recorded yet: the scouting funnel will record them. "
-    "Applications count the alerts marked “I'm applying”."
+    "The scouting funnel counts candidates of partner-scouting requests by the day they "
+    "reached each stage (identified, shortlisted, introduced, contract). The alert funnel "
+    "counts alerts matched to members; applications are the alerts marked “I'm applying”."
 )
 UNKNOWN = "unknown"
 
@@ -72,6 +74,7 @@ class ImpactReport:
     meetings: list[Meeting]
     questions: QuestionStats
     precision: list[CategoryStats]
+    scouting: ScoutingFunnel = field(default_factory=lambda: ScoutingFunnel(0, 0, 0, 0, 0))
     notes: list[str] = field(default_factory=lambda: [CONTRACTS_NOTE])
 
     @property
@@ -88,7 +91,7 @@ class ImpactReport:
 
     def figures(self) -> list[Figure]:
         """Every figure in report order: what the CSV holds, row for row."""
-        fw, fn, q = self.forwarded, self.funnel, self.questions
+        fw, fn, sc, q = self.forwarded, self.funnel, self.scouting, self.questions
         rows = [
             Figure("forwarded", "opportunities forwarded", fw.total),
             Figure("forwarded", "single alerts sent", fw.alerts),
@@ -100,10 +103,14 @@ class ImpactReport:
             Figure("engagement", "research institutions", self.engaged(RESEARCH_TYPES)),
             Figure("engagement", "other organisations", self.engaged(None)),
             Figure("engagement", "people engaged", self.people),
-            Figure("funnel", "opportunities identified", fn.identified),
-            Figure("funnel", "opportunities shortlisted", fn.shortlisted),
-            Figure("funnel", "applications", fn.applying),
-            Figure("funnel", "contracts", 0),
+            Figure("funnel", "scouting requests", sc.requests),
+            Figure("funnel", "opportunities identified", sc.identified),
+            Figure("funnel", "opportunities shortlisted", sc.shortlisted),
+            Figure("funnel", "introductions", sc.introduced),
+            Figure("funnel", "contracts", sc.contracts),
+            Figure("alert funnel", "alerts matched", fn.identified),
+            Figure("alert funnel", "alerts saved or applying", fn.shortlisted),
+            Figure("alert funnel", "applications", fn.applying),
         ]
         rows += [
             Figure("networks", f"organisations: {ORG_TYPES.get(t, t)}", n)
@@ -141,8 +148,10 @@ class ImpactReport:
         """The headline numbers the chart shows."""
         return [
             ("Forwarded", self.forwarded.total),
-            ("Identified", self.funnel.identified),
-            ("Shortlisted", self.funnel.shortlisted),
+            ("Identified", self.scouting.identified),
+            ("Shortlisted", self.scouting.shortlisted),
+            ("Introduced", self.scouting.introduced),
+            ("Contracts", self.scouting.contracts),
             ("Applications", self.funnel.applying),
             ("Organisations", self.organisations),
             ("SMEs", self.engaged(SME_TYPES)),
@@ -197,6 +206,7 @@ async def build_report(sessions: SessionFactory, start: date, end: date) -> Impa
             organisations_by_country=dict(Counter(s.country or UNKNOWN for s in orgs.values())),
             people=len(found),
             funnel=await funnel(session, since, until),
+            scouting=await scouting_funnel(session, since, until),
             meetings=await meetings(session, since, until),
             questions=await question_stats(session, since, until),
             precision=await category_precision(session, since, until),
@@ -206,7 +216,8 @@ async def build_report(sessions: SessionFactory, start: date, end: date) -> Impa
 SECTION_TITLES = {
     "forwarded": "Opportunities forwarded",
     "engagement": "Companies engaged",
-    "funnel": "Opportunities identified, shortlisted, applied for",
+    "funnel": "Scouting funnel: identified, shortlisted, introduced, contracts",
+    "alert funnel": "Alert funnel: matched, saved, applied for",
     "networks": "Networks and stakeholders involved",
     "meetings": "Meetings held",
     "questions": "Questions",

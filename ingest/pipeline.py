@@ -176,7 +176,7 @@ class Ingester:
             summary.files += 1
             try:
                 items = await self._parse(target)
-                await self._store(target, items, audience=audience, summary=summary)
+                await self._store(self._uri(target), items, audience=audience, summary=summary)
             except IngestError as exc:
                 summary.failed += 1
                 summary.errors.append(f"{target}: {exc}")
@@ -218,10 +218,23 @@ class Ingester:
             return target
         return str(Path(target).resolve())
 
+    async def ingest_items(
+        self, uri: str, items: Sequence[ParsedItem], *, audience: str = "public"
+    ) -> IngestSummary:
+        """Store items made by the bot itself (a staff-created event) as the source ``uri``.
+
+        They go exactly the way a parsed file's items go (documents, chunks, opportunity,
+        vectors); items the source held before and ``items`` lacks are removed, so an empty
+        list removes the source's content.
+        """
+        summary = IngestSummary(files=1)
+        await self._store(uri, list(items), audience=audience, summary=summary)
+        self._run_cache.clear()
+        return summary
+
     async def _store(
-        self, target: str, items: list[ParsedItem], *, audience: str, summary: IngestSummary
+        self, uri: str, items: list[ParsedItem], *, audience: str, summary: IngestSummary
     ) -> None:
-        uri = self._uri(target)
         # Keep the first of items sharing an id (e.g. a language copy of an EU topic).
         unique: dict[str, ParsedItem] = {}
         for item in items:

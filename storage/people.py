@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.documents import delete_document, documents_of, referenced_vector_ids
 from storage.models import (
     AuditEntry,
     ConversationState,
+    Delivery,
     Feedback,
     Handoff,
     Identity,
@@ -19,6 +23,9 @@ from storage.models import (
     Person,
     Question,
     Rsvp,
+    ScoutingCandidate,
+    ScoutingRequest,
+    Source,
     Subscription,
     utcnow,
 )
@@ -257,17 +264,83 @@ async def export_person(
     }
 
 
-async def erase_person(session: AsyncSession, person_id: int, user_refs: list[str]) -> int:
-    """Erase a person with their accounts and the questions they asked.
+async def questions_of(session: AsyncSession, user_refs: Sequence[str]) -> list[int]:
+    """The ids of the questions asked under these pseudonyms."""
+    if not user_refs:
+        return []
+    rows = await session.scalars(select(Question.id).where(Question.user_ref.in_(list(user_refs))))
+    return list(rows)
 
-    Their organisation goes too when they were its last person. Returns the number of
-    questions erased.
+
+async def scouting_of(session: AsyncSession, person_id: int) -> tuple[list[int], list[int]]:
+    """The ids of a person's scouting requests and of their candidates.
+
+    Messages to staff and counterparts about them name the person, so erasure needs them.
+    """
+    requests = list(
+        await session.scalars(
+            select(ScoutingRequest.id).where(ScoutingRequest.person_id == person_id)
+        )
+    )
+    if not requests:
+        return [], []
+    candidates = await session.scalars(
+        select(ScoutingCandidate.id).where(ScoutingCandidate.request_id.in_(requests))
+    )
+    return requests, list(candidates)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing a person removed; ``vector_ids`` must leave the vector store too."""
+
+    questions: int
+    curated_answers: int
+    vector_ids: frozenset[str]
+
+
+async def erase_person(
+    session: AsyncSession,
+    person_id: int,
+    user_refs: Sequence[str],
+    *,
+    derived_sources: Sequence[str] = (),
+    derived_item_keys: Sequence[str] = (),
+) -> Erasure:
+    """Erase a person with their accounts, the questions they asked and what quotes them.
+
+    Besides the rows that belong to the person (removed with them by the database), this
+    removes: their questions; other people's hand-offs of those questions (a colleague in a
+    group chat can hand one over); ``derived_sources``, the sources built from their words
+    (a curated answer titled with their question) with documents, chunks and lexical rows;
+    and outbox rows under ``derived_item_keys`` (notices that quote a question). Their
+    organisation goes too when they were its last person.
+
+    Returns:
+        What was removed, with the vector ids no chunk uses any more.
     """
     person = await session.get_one(Person, person_id)
     org_id = person.organisation_id
     for identity in await session.scalars(select(Identity).where(Identity.person_id == person_id)):
         await clear_state(session, identity.channel, identity.external_id)
-    erased = await session.execute(delete(Question).where(Question.user_ref.in_(user_refs)))
+    asked = await questions_of(session, user_refs)
+    released: set[str] = set()
+    curated = 0
+    for uri in derived_sources:
+        source = await session.scalar(select(Source).where(Source.uri == uri))
+        if source is None:
+            continue
+        for document in (await documents_of(session, source.id)).values():
+            released |= await delete_document(session, document)
+            curated += 1
+        await session.delete(source)
+    if derived_item_keys:
+        await session.execute(
+            delete(Delivery).where(Delivery.item_key.in_(list(derived_item_keys)))
+        )
+    if asked:
+        await session.execute(delete(Handoff).where(Handoff.question_id.in_(asked)))
+        await session.execute(delete(Question).where(Question.id.in_(asked)))
     await session.delete(person)
     await session.flush()
     if org_id is not None:
@@ -276,10 +349,12 @@ async def erase_person(session: AsyncSession, person_id: int, user_refs: list[st
         )
         if not others:
             await session.execute(delete(Organisation).where(Organisation.id == org_id))
-    return int(getattr(erased, "rowcount", 0) or 0)
+    stale = released - await referenced_vector_ids(session, sorted(released))
+    return Erasure(len(asked), curated, frozenset(stale))
 
 
 __all__ = [
+    "Erasure",
     "audit",
     "clear_state",
     "create_organisation",
@@ -292,6 +367,8 @@ __all__ = [
     "new_join_code",
     "organisation_by_code",
     "person_for",
+    "questions_of",
+    "scouting_of",
     "set_state",
     "set_subscription",
     "stop_everything",

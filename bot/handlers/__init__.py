@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.alert_messages import APPLY, FEEDBACK, SAVE
+from bot.broadcasts import PRESS
 from bot.context import Context
 from bot.handlers import (
     alert_taps,
     alerts,
     attendees,
+    broadcast,
     calls,
     events,
     feedback,
     privacy,
     profile,
+    scouting,
     services,
+    staff_events,
     start,
     unanswered,
 )
@@ -39,9 +43,15 @@ COMMANDS: dict[str, Handler] = {
     "mydata": privacy.handle_mydata,
     "unanswered": unanswered.handle_unanswered,
     "answer": unanswered.handle_answer,
+    "broadcast": broadcast.handle_broadcast,
+    "scout": scouting.handle_scout,
+    "requests": scouting.handle_requests,
+    "newevent": staff_events.handle_newevent,
 }
 # Commands for staff and admins only: each refuses members (tests/bot/handlers checks all).
-STAFF_COMMANDS: frozenset[str] = frozenset({"attendees", "unanswered", "answer"})
+STAFF_COMMANDS: frozenset[str] = frozenset(
+    {"attendees", "unanswered", "answer", "broadcast", "newevent", "requests"}
+)
 # Button actions (``Button.action``) and the handler of each.
 TAPS: dict[str, Handler] = {
     start.ACTION: start.onboarding_tap,
@@ -58,6 +68,17 @@ TAPS: dict[str, Handler] = {
     feedback.FEEDBACK: feedback.feedback_tap,
     feedback.HANDOFF: feedback.handoff_tap,
     unanswered.ANSWER: unanswered.answer_tap,
+    broadcast.SEND: broadcast.send_tap,
+    broadcast.APPROVE: broadcast.approve_tap,
+    broadcast.CANCEL: broadcast.cancel_tap,
+    broadcast.STATUS: broadcast.status_tap,
+    PRESS: broadcast.press_tap,
+    scouting.TYPE: scouting.scout_type_tap,
+    scouting.REGION: scouting.scout_region_tap,
+    scouting.INTRO: scouting.intro_tap,
+    scouting.STAFF: scouting.staff_tap,
+    scouting.COUNTERPART: scouting.answer_tap,
+    staff_events.CANCEL: staff_events.cancel_tap,
     SAVE: alert_taps.alert_tap,
     APPLY: alert_taps.alert_tap,
     FEEDBACK: alert_taps.alert_tap,
@@ -66,6 +87,7 @@ TAPS: dict[str, Handler] = {
 FLOWS: dict[str, Handler] = {
     start.FLOW: start.onboarding_text,
     profile.FLOW: profile.profile_text,
+    scouting.FLOW: scouting.scout_text,
 }
 FREE_TEXT: Handler = handle_question
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.handlers.common import caller_records
+from bot.handlers.unanswered import PRIVATE_ONLY, STAFF_ONLY
 from bot.messages import Button, Incoming, Reply
 from storage.models import Opportunity, Organisation, Person, Rsvp
 from storage.people import set_subscription, subscriptions
@@ -20,7 +21,6 @@ from storage.people import set_subscription, subscriptions
 VISIBLE = "visible"
 # Consent to be shown to other attendees: a category of its own, given and withdrawn per person.
 CONSENT = "attendee_list"
-STAFF_ONLY = "That command is for cluster staff."
 
 
 async def _going(session: AsyncSession, event_id: int) -> list[tuple[Person, Organisation | None]]:
@@ -96,6 +96,8 @@ async def handle_attendees(msg: Incoming, ctx: Context) -> Reply:
     """Staff: upcoming meetings with RSVP counts; ``/attendees N`` lists who comes to one."""
     if not ctx.caller.is_staff:
         return Reply(STAFF_ONLY)
+    if ctx.caller.chat_type != "private":
+        return Reply(PRIVATE_ONLY)  # a list of names is not for a shared chat
     today = ctx.clock.today()
     async with ctx.sessions() as session:
         events = [

@@ -15,6 +15,7 @@ from bot.handlers.attendees import CONSENT, also_coming, visibility_button
 from bot.handlers.common import caller_records, days_until
 from bot.messages import Attachment, Button, Incoming, Reply, SourceRef, reply_to_data
 from bot.schedule import local_time
+from knowledge.match.filters import status_today
 from storage.models import Delivery, Opportunity, Rsvp
 from storage.opportunities import list_opportunities
 from storage.outbox import cancel, enqueue
@@ -71,7 +72,12 @@ async def upcoming_events(ctx: Context) -> list[Opportunity]:
     today = ctx.clock.today()
     async with ctx.sessions() as session:
         rows = await list_opportunities(session, kinds=["event"], audiences=ctx.audiences)
-    events = [opp for opp, _ in rows if (d := _start(opp)) is not None and d >= today]
+    # A cancelled meeting is recorded as closed: it keeps its date but is no longer offered.
+    events = [
+        opp
+        for opp, _ in rows
+        if (d := _start(opp)) is not None and d >= today and status_today(opp, today) != "closed"
+    ]
     events.sort(key=lambda o: (_start(o) or date.max, o.title))
     return events
 
@@ -108,6 +114,8 @@ async def rsvp_tap(msg: Incoming, ctx: Context) -> Reply:
         opp = await session.get(Opportunity, int(msg.tap.payload))
         if opp is None or opp.kind != "event":
             return Reply("That meeting is no longer on my list; /events shows the current ones.")
+        if going and status_today(opp, ctx.clock.today()) == "closed":
+            return Reply("That meeting is over or cancelled; /events shows the current ones.")
         person, _ = await caller_records(session, ctx)
         row = await session.scalar(
             select(Rsvp).where(Rsvp.person_id == person.id, Rsvp.opportunity_id == opp.id)

@@ -21,6 +21,8 @@ Commands:
 /calls: open and upcoming calls that fit your profile
 /events: upcoming network meetings, with RSVP
 /services: what the cluster offers
+/scout: find a partner or technology, e.g. /scout organ-on-chip | university | DACH
+/scout mine: your scouting requests and how far each got
 /profile: see and change your profile
 /alerts: what I may message you about, and how often
 /stop: no more messages from me, in one tap
@@ -33,7 +35,10 @@ STAFF_HELP = """
 
 For cluster staff:
 /attendees: upcoming meetings with RSVP counts; /attendees N lists who comes
-/unanswered: questions waiting for a person; /answer ID text answers one"""
+/newevent Title | 2026-12-10 14:00-16:00 | Place | text: add a network meeting
+/unanswered: questions waiting for a person; /answer ID text answers one
+/broadcast: message a segment of members (/broadcast help shows how)
+/requests: open scouting requests; /requests introduce|accepted|contract|close ID"""
 
 
 async def handle_help(msg: Incoming, ctx: Context) -> Reply:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 
 from sqlalchemy import select
 
 from bot.context import Context
 from bot.handlers.common import caller_records, private_only
 from bot.messages import Attachment, Button, Incoming, Reply
+from bot.unanswered import curated_uri
 from knowledge.answer import user_reference
 from storage.models import Identity
-from storage.people import audit, erase_person, export_person
+from storage.people import audit, erase_person, export_person, questions_of, scouting_of
 
 FORGET = "forget"
+# The messages of an introduction, per scouting candidate (see bot/scouting_intro.py).
+_SCOUTING_STEPS = ("intro", "ask", "contact")
+logger = logging.getLogger(__name__)
 
 
 async def _user_refs(ctx: Context, person_id: int) -> list[str]:
@@ -53,8 +59,9 @@ async def handle_forget(msg: Incoming, ctx: Context) -> Reply:
     if (elsewhere := private_only(msg, "erasing your data")) is not None:
         return elsewhere
     return Reply(
-        "This erases your profile, your alert settings and the questions you asked, on every "
-        "channel you use me on. It cannot be undone. Erase everything?",
+        "This erases your profile, your alert settings, your RSVPs and the questions you "
+        "asked (with the team's answers to them), on every channel you use me on. It cannot "
+        "be undone. Erase everything?",
         buttons=(Button("Yes, erase everything", FORGET, "yes"), Button("Cancel", FORGET, "no")),
     )
 
@@ -67,15 +74,36 @@ async def forget_tap(msg: Incoming, ctx: Context) -> Reply:
     refs = await _user_refs(ctx, ctx.caller.person_id)
     async with ctx.sessions.begin() as session:
         person, _ = await caller_records(session, ctx)
-        erased = await erase_person(session, person.id, refs)
+        asked = await questions_of(session, refs)
+        requests, candidates = await scouting_of(session, person.id)
+        # A staff answer to one of their questions is titled with their words, and its
+        # notices quote them: both go with the questions. Messages to staff and
+        # counterparts about their scouting requests name them (bot/scouting.py,
+        # bot/scouting_intro.py): those go too.
+        erased = await erase_person(
+            session,
+            person.id,
+            refs,
+            derived_sources=[curated_uri(q) for q in asked],
+            derived_item_keys=[
+                *(f"question:{q}" for q in asked),
+                *(f"scouting:{r}" for r in requests),
+                *(f"scouting-{step}:{c}" for c in candidates for step in _SCOUTING_STEPS),
+            ],
+        )
         # The audit entry names no one: the person is gone, only the fact remains.
         await audit(
             session,
             actor=f"person:{person.id}",
             action="erase",
             subject=f"person:{person.id}",
-            detail={"questions": erased},
+            detail={"questions": erased.questions, "curated_answers": erased.curated_answers},
         )
+    if erased.vector_ids:
+        if ctx.index is not None:
+            await asyncio.to_thread(ctx.index.delete, sorted(erased.vector_ids))
+        else:  # the next start reconciles the store with the database
+            logger.warning("%d vectors of an erasure wait for reconcile", len(erased.vector_ids))
     return Reply(
         "Done: everything I held about you is erased. If you write again, I start from scratch."
     )

@@ -32,7 +32,7 @@ from bot.report import (
 )
 from bot.report_png import BAR, bar_chart
 from knowledge.match import Matcher
-from storage.models import Alert, Delivery, Organisation
+from storage.models import Alert, Delivery, Organisation, Person
 from storage.outbox import Outcome, claim, record
 from tests.bot.chat import Chat, onboard
 from tests.factories import make_app
@@ -150,7 +150,9 @@ async def test_report_counts_what_the_app_recorded_in_the_window(demo_dir: Path)
     assert figures[("engagement", "SMEs and start-ups")] == 1
     assert figures[("engagement", "research institutions")] == 1
     assert figures[("engagement", "other organisations")] == 0
-    assert figures[("funnel", "contracts")] == 0
+    assert figures[("funnel", "contracts")] == 0  # no scouting in this store
+    assert figures[("alert funnel", "alerts matched")] == made["alerts"]
+    assert figures[("alert funnel", "applications")] == 1
     assert figures[("alert precision", "funding: precision")] == 0.5
     assert CONTRACTS_NOTE in report.notes
 
@@ -180,6 +182,54 @@ async def test_the_window_leaves_out_what_happened_outside_it(demo_dir: Path) ->
     assert sum(m.going for m in meeting_day.meetings) == 1
     assert meeting_day.forwarded.total == 0
     assert meeting_day.people == 0
+
+
+async def test_the_scouting_funnel_counts_requests_introductions_and_contracts(
+    demo_dir: Path,
+) -> None:
+    from bot.cli_scouting import import_demo_portfolio
+    from bot.scouting import open_request
+    from bot.scouting_intro import ask_introduction, introduce, mark_contract, record_acceptance
+    from knowledge.scouting import ScoutingQuery
+
+    app = await make_app(demo_dir)
+    try:
+        await import_demo_portfolio(app)
+        chat = Chat(app.assistant)
+        await onboard(chat)
+        async with app.sessions() as session:
+            org = await session.scalar(select(Organisation))
+            assert org is not None
+            person = await session.scalar(select(Person).where(Person.organisation_id == org.id))
+            assert person is not None
+        opened = await open_request(
+            app.sessions,
+            person_id=person.id,
+            organisation_id=org.id,
+            query=ScoutingQuery("organ-on-chip"),
+            today=SATURDAY_NOON.date(),
+            audiences=("public",),
+            embedder=app.index.embedder,
+        )
+        first, second = opened.request.shortlist[:2]
+        for candidate in (first, second):
+            await ask_introduction(app.sessions, candidate_id=candidate.id, person_id=person.id)
+            await introduce(app.sessions, candidate_id=candidate.id, actor="test")
+            await record_acceptance(app.sessions, candidate_id=candidate.id, actor="test")
+        await mark_contract(app.sessions, candidate_id=first.id, actor="test")
+        report = await build_report(app.sessions, *main_window())
+        before = await build_report(app.sessions, date(2026, 10, 1), date(2026, 10, 1))
+    finally:
+        await app.close()
+    figures = {(f.section, f.figure): f.value for f in report.figures()}
+    assert figures[("funnel", "scouting requests")] == 1
+    assert figures[("funnel", "opportunities identified")] == opened.identified
+    assert figures[("funnel", "opportunities shortlisted")] == len(opened.request.shortlist)
+    assert figures[("funnel", "introductions")] == 2
+    assert figures[("funnel", "contracts")] == 1
+    assert ("Contracts", 1) in report.main_figures()
+    assert "| contracts | 1 |" in render_markdown(report)
+    assert before.scouting.contracts == before.scouting.identified == 0
 
 
 def _report(**numbers: int) -> ImpactReport:
