@@ -104,6 +104,13 @@ async def _demo_on_first_start(app: App) -> None:
         click.echo(f"First start: ingesting the demo corpus from {DEMO_CORPUS} ...", err=True)
         summary = await app.ingester.ingest([str(DEMO_CORPUS)], audience="public")
         click.echo(summary.line(), err=True)
+        await audit_ingest(
+            app.sessions,
+            actor="first-start",
+            targets=[str(DEMO_CORPUS)],
+            audience="public",
+            summary=summary,
+        )
         click.echo((await import_demo_portfolio(app)).line(), err=True)
 
 

@@ -69,6 +69,8 @@ class ImpactReport:
     forwarded: Forwarded
     organisations_by_type: dict[str, int]
     organisations_by_country: dict[str, int]
+    # The cluster's thematic networks the engaged organisations take part in.
+    organisations_by_network: dict[str, int]
     people: int
     funnel: Funnel
     meetings: list[Meeting]
@@ -119,6 +121,11 @@ class ImpactReport:
         rows += [
             Figure("networks", f"organisations in {c}", n)
             for c, n in sorted(self.organisations_by_country.items())
+        ]
+        rows.append(Figure("networks", "networks involved", len(self.organisations_by_network)))
+        rows += [
+            Figure("networks", f"organisations in the {name} network", n)
+            for name, n in sorted(self.organisations_by_network.items())
         ]
         rows += [
             Figure("meetings", "meetings held", len(self.meetings)),
@@ -204,6 +211,9 @@ async def build_report(sessions: SessionFactory, start: date, end: date) -> Impa
             forwarded=await forwarded(session, since, until),
             organisations_by_type=dict(Counter(s.org_type or UNKNOWN for s in orgs.values())),
             organisations_by_country=dict(Counter(s.country or UNKNOWN for s in orgs.values())),
+            organisations_by_network=dict(
+                Counter(network for s in orgs.values() for network in set(s.networks))
+            ),
             people=len(found),
             funnel=await funnel(session, since, until),
             scouting=await scouting_funnel(session, since, until),

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.documents import delete_document, documents_of, referenced_vector_ids
 from storage.models import (
     AuditEntry,
+    BroadcastPress,
     ConversationState,
     Delivery,
     Feedback,
@@ -230,6 +231,14 @@ async def export_person(
     feedback = await session.scalars(select(Feedback).where(Feedback.person_id == person_id))
     handoffs = await session.scalars(select(Handoff).where(Handoff.person_id == person_id))
     rsvps = await session.scalars(select(Rsvp).where(Rsvp.person_id == person_id))
+    scouting = await session.scalars(
+        select(ScoutingRequest)
+        .where(ScoutingRequest.person_id == person_id)
+        .order_by(ScoutingRequest.id)
+    )
+    presses = await session.scalars(
+        select(BroadcastPress).where(BroadcastPress.person_id == person_id)
+    )
     return {
         "person": _row(
             person, "id", "role", "display_name", "stopped", "alert_frequency", "created_at"
@@ -261,6 +270,11 @@ async def export_person(
         "feedback": [_row(f, "question_id", "value", "created_at") for f in feedback],
         "handoffs": [_row(h, "text", "status", "created_at") for h in handoffs],
         "rsvps": [_row(r, "opportunity_id", "status", "created_at") for r in rsvps],
+        "scouting_requests": [
+            _row(r, "id", "technology", "partner_type", "region", "text", "status", "created_at")
+            for r in scouting
+        ],
+        "broadcast_buttons_pressed": [_row(b, "broadcast_id", "button", "at") for b in presses],
     }
 
 

@@ -17,6 +17,7 @@ from storage.alerts import CategoryStats, category_stats
 from storage.models import (
     Alert,
     AuditEntry,
+    BroadcastPress,
     Delivery,
     Feedback,
     Handoff,
@@ -26,6 +27,7 @@ from storage.models import (
     Person,
     Question,
     Rsvp,
+    ScoutingRequest,
 )
 
 # What the outbox sends about opportunities (reminders are about ones already forwarded).
@@ -55,6 +57,7 @@ class Stakeholder:
     organisation_id: int | None
     org_type: str | None
     country: str | None
+    networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,10 @@ async def forwarded(session: AsyncSession, start: datetime, end: datetime) -> Fo
 
 
 async def engaged_people(session: AsyncSession, start: datetime, end: datetime) -> set[int]:
-    """People who joined, got an opportunity, RSVPed, gave feedback or asked staff in the window.
+    """People who did something with the bot in the window.
+
+    They joined, got an opportunity, RSVPed, gave feedback, asked staff, sent a scouting
+    request or pressed a broadcast's button.
 
     Questions are kept under a pseudonym, not a person id; :func:`question_refs` and
     :func:`identities` let the caller add the people who asked.
@@ -129,6 +135,12 @@ async def engaged_people(session: AsyncSession, start: datetime, end: datetime) 
         select(Alert.person_id).where(Alert.feedback_at >= start, Alert.feedback_at < end),
         select(Handoff.person_id).where(Handoff.created_at >= start, Handoff.created_at < end),
         select(Person.id).where(Person.created_at >= start, Person.created_at < end),
+        select(ScoutingRequest.person_id).where(
+            ScoutingRequest.created_at >= start, ScoutingRequest.created_at < end
+        ),
+        select(BroadcastPress.person_id).where(
+            BroadcastPress.at >= start, BroadcastPress.at < end
+        ),
     ]
     found: set[int] = set()
     for query in queries:
@@ -159,12 +171,18 @@ async def stakeholders(session: AsyncSession, person_ids: Collection[int]) -> li
     if not person_ids:
         return []
     rows = await session.execute(
-        select(Person.id, Person.organisation_id, Organisation.org_type, Organisation.country)
+        select(
+            Person.id,
+            Person.organisation_id,
+            Organisation.org_type,
+            Organisation.country,
+            Organisation.networks,
+        )
         .outerjoin(Organisation, Organisation.id == Person.organisation_id)
         .where(Person.id.in_(list(person_ids)))
         .order_by(Person.id)
     )
-    return [Stakeholder(p, o, t, c) for p, o, t, c in rows]
+    return [Stakeholder(p, o, t, c, tuple(n or ())) for p, o, t, c, n in rows]
 
 
 async def funnel(session: AsyncSession, start: datetime, end: datetime) -> Funnel:

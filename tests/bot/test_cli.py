@@ -151,6 +151,11 @@ def test_chat_ingests_demo_on_first_start_and_answers(tmp_path: Path) -> None:
     assert "First start: ingesting the demo corpus" in result.stderr
     assert "Commands:" in result.stdout
     assert "Sources:" in result.stdout
+    audit = CliRunner().invoke(cli, ["audit", "--json", "--data-dir", str(tmp_path / "fresh")])
+    entries = [json.loads(line) for line in audit.stdout.splitlines()]
+    assert [(e["actor"], e["action"]) for e in entries if e["action"] == "ingest"] == [
+        ("first-start", "ingest")
+    ]
 
 
 def test_ask_kind_filter_limits_sources(demo_dir: Path) -> None:

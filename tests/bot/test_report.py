@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from bot.admin import set_segments
 from bot.alerts import AlertPlanner
 from bot.app import App
 from bot.cli import cli
@@ -125,6 +126,15 @@ async def test_report_counts_what_the_app_recorded_in_the_window(demo_dir: Path)
         made = await _people(app)
         assert made["ann_sent"] > 0
         assert made["ann_failed"] == made["bob_sent"] == 1
+        async with app.sessions() as session:
+            orgs = {o.org_type: o.id for o in await session.scalars(select(Organisation))}
+        for org_type, networks in (
+            ("sme", ["Digital Health", "Oncology"]),
+            ("university", ["Oncology"]),
+        ):
+            await set_segments(
+                app.sessions, str(orgs[org_type]), tier=None, networks=networks, actor="test"
+            )
         report = await build_report(app.sessions, *main_window())
     finally:
         await app.close()
@@ -134,6 +144,7 @@ async def test_report_counts_what_the_app_recorded_in_the_window(demo_dir: Path)
     assert report.organisations_by_type == {"sme": 1, "university": 1}
     assert report.organisations_by_country == {"DE": 2}
     assert (report.organisations, report.people) == (2, 2)
+    assert report.organisations_by_network == {"Digital Health": 1, "Oncology": 2}
     assert (report.funnel.identified, report.funnel.shortlisted, report.funnel.applying) == (
         made["alerts"],
         1,
@@ -151,6 +162,8 @@ async def test_report_counts_what_the_app_recorded_in_the_window(demo_dir: Path)
     assert figures[("engagement", "research institutions")] == 1
     assert figures[("engagement", "other organisations")] == 0
     assert figures[("funnel", "contracts")] == 0  # no scouting in this store
+    assert figures[("networks", "networks involved")] == 2
+    assert figures[("networks", "organisations in the Oncology network")] == 2
     assert figures[("alert funnel", "alerts matched")] == made["alerts"]
     assert figures[("alert funnel", "applications")] == 1
     assert figures[("alert precision", "funding: precision")] == 0.5
@@ -241,6 +254,7 @@ def _report(**numbers: int) -> ImpactReport:
         forwarded=Forwarded(3, 1, 1, 4),
         organisations_by_type={"sme": 2, "start-up": 1, "university": 1, "unknown": 1},
         organisations_by_country={"DE": 4, "unknown": 1},
+        organisations_by_network={"Oncology": 3},
         people=7,
         funnel=Funnel(12, 5, 2),
         meetings=[Meeting(1, "Digital | Health", datetime(2026, 11, 9, 9, tzinfo=UTC), 6)],
@@ -258,6 +272,7 @@ def test_markdown_has_a_table_per_section_and_the_contracts_note() -> None:
     assert "| other organisations | 1 |" in text
     assert "| organisations: Start-up | 1 |" in text
     assert "| organisations in DE | 4 |" in text
+    assert "| organisations in the Oncology network | 3 |" in text
     assert "| 2026-11-09 Digital \\| Health | 6 |" in text  # a pipe in a title is escaped
     assert "| unanswered (abstained) | 2 |" in text
     assert "## Precision of alert feedback\n\nNone in this window." in text

@@ -20,6 +20,7 @@ async def test_mydata_exports_profile_settings_and_questions(chat: Chat) -> None
     await onboard(chat)
     await chat.say("Which voucher pays for a feasibility study?")
     await chat.tap("👍")
+    await chat.say("/scout liver-on-chip toxicity testing | university | Europe")
     reply = await chat.say("/mydata")
     (file,) = reply.attachments
     data = json.loads(file.content)
@@ -30,6 +31,12 @@ async def test_mydata_exports_profile_settings_and_questions(chat: Chat) -> None
     ]
     assert data["feedback"][0]["value"] == "up"
     assert {s["category"] for s in data["subscriptions"]} == {"funding"}
+    (request,) = data["scouting_requests"]
+    assert (request["technology"], request["partner_type"]) == (
+        "liver-on-chip toxicity testing",
+        "university",
+    )
+    assert data["broadcast_buttons_pressed"] == []
 
 
 async def test_forget_asks_first_and_cancel_keeps_everything(app: App, chat: Chat) -> None:
