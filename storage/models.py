@@ -485,8 +485,9 @@ class BroadcastPress(Base):
 
 
 class Asset(Base):
-    """An innovation asset from the cluster's portfolio (a CRM export): a technology,
-    company, expertise or facility that partner scouting can propose.
+    """An innovation asset from the cluster's portfolio, as a CRM export lists it.
+
+    A technology, company, expertise or facility that partner scouting can propose.
 
     Contact details stay here and are shown to a requester only after both sides accepted
     an introduction.
