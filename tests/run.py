@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.sqlite_only:
         if _postgresql_available():
             env = dict(os.environ, **{pg.ENV: "postgresql"})
-            skip = [f"--deselect={path}" for path in DATABASE_INDEPENDENT]
+            skip = [f"--ignore={path}" for path in DATABASE_INDEPENDENT]
             with pg_log.open("wb") as log:
                 pg_process = subprocess.Popen(
                     _command([*skip, *args.pytest_args], scratch / "postgresql"),
