@@ -10,10 +10,17 @@ from typing import Any
 
 import pytest
 
+from tests import pg
+from tests.pg import Cluster
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 _real_getaddrinfo = socket.getaddrinfo
+
+
+# The PostgreSQL run builds the demo store once in this database and clones it per test.
+DEMO_DATABASE = "clusterbot_demo"
 
 
 class NetworkBlocked(RuntimeError):
@@ -86,16 +93,78 @@ def _no_env_leaks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
 
 
 @pytest.fixture(scope="session")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pg_cluster() -> Iterator[Cluster | None]:
+    """The PostgreSQL server of a ``CLUSTERBOT_TEST_DATABASE=postgresql`` run, else None."""
+    if not pg.wanted():
+        yield None
+        return
+    cluster = pg.start()
+    try:
+        yield cluster
+    finally:
+        pg.stop(cluster)
+
+
+@pytest.fixture(autouse=True)
+def _database(
+    request: pytest.FixtureRequest,
+    _no_env_leaks: None,
+    pg_cluster: Cluster | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[None]:
+    """On the PostgreSQL run, a database of the test's own (the demo's clone when it uses it).
+
+    The URL goes into the environment, so the app, the CLI and any subprocess a test starts
+    all use it, exactly as an operator's ``CLUSTERBOT_DATABASE_URL`` would be used.
+    """
+    if pg_cluster is None:
+        yield
+        return
+    template = None
+    if "demo_dir" in request.fixturenames:
+        template = request.getfixturevalue("demo_store_database")
+    name = pg_cluster.create(template)
+    monkeypatch.setenv("CLUSTERBOT_DATABASE_URL", pg_cluster.url(name))
+    pg_cluster.test_dir = request.getfixturevalue("tmp_path")
+    try:
+        yield
+    finally:
+        pg_cluster.test_dir = None
+        pg_cluster.drop(name)
+
+
+@pytest.fixture
+def db_url(_database: None, tmp_path: Path) -> str:
+    """A database URL for a test that builds its own engine: the run's PostgreSQL database,
+    or an SQLite file in the test's folder."""
+    import os
+
+    return os.environ.get("CLUSTERBOT_DATABASE_URL") or (
+        f"sqlite+aiosqlite:///{tmp_path / 'db' / 'test.sqlite3'}"
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_store_database(demo_store: Path, pg_cluster: Cluster | None) -> str | None:
+    """The PostgreSQL database the demo store was built in (a template), or None on SQLite."""
+    return DEMO_DATABASE if pg_cluster is not None else None
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory, pg_cluster: Cluster | None) -> Path:
     """A data directory with the demo corpus ingested once per session (copy it to use it)."""
     import asyncio
 
     from tests.factories import DEMO_CORPUS, make_app
 
     data_dir = tmp_path_factory.mktemp("demo-store")
+    overrides: dict[str, object] = {}
+    if pg_cluster is not None:
+        pg_cluster.sql(f"CREATE DATABASE {DEMO_DATABASE}")
+        overrides["database_url"] = pg_cluster.url(DEMO_DATABASE)
 
     async def build() -> None:
-        app = await make_app(data_dir)
+        app = await make_app(data_dir, **overrides)
         try:
             summary = await app.ingester.ingest([str(DEMO_CORPUS)])
             assert summary.failed == 0, summary.errors

@@ -12,6 +12,7 @@ from bot.app import DEMO_CORPUS, App, build_app
 from bot.config import Settings
 from knowledge.clock import FixedClock
 from knowledge.embeddings import MiniLmInt8Embedder, TextEmbedder
+from tests import pg
 
 TODAY = date(2026, 11, 28)
 __all__ = ["DEMO_CORPUS", "TODAY", "make_app", "shared_embedder"]
@@ -31,7 +32,15 @@ async def make_app(
     embedder: TextEmbedder | None = None,
     **settings: object,
 ) -> App:
-    """An app on ``data_dir`` with a fixed clock and the shared embedder."""
+    """An app on ``data_dir`` with a fixed clock and the shared embedder.
+
+    On the PostgreSQL run, a store built for a whole module or session gets a database of
+    its own; a test's own folders use the test's database (from the environment).
+    """
+    if pg.ACTIVE is not None and "database_url" not in settings:
+        url = pg.ACTIVE.database_for(data_dir)
+        if url is not None:
+            settings["database_url"] = url
     return await build_app(
         Settings(data_dir=data_dir, **settings),  # type: ignore[arg-type]
         clock=FixedClock(today),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.admin import confirm_membership, organisations, set_role
 from bot.app import App
@@ -104,10 +104,8 @@ async def test_unknown_commands_and_stale_buttons_get_a_clear_reply(app: App) ->
 async def test_a_broken_database_gets_an_apology_with_a_reference(
     app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await app.engine.dispose()
-    db = Path(app.settings.resolved_database_url.split("///", 1)[1])
-    await asyncio.to_thread(db.unlink)
-    await asyncio.to_thread(db.mkdir)  # the database file is now a folder: queries fail
+    async with app.engine.begin() as connection:  # every message's first query now fails
+        await connection.execute(text("DROP TABLE conversation_states"))
     reply = await app.assistant.respond(
         Incoming.parse(channel="test", user_id="u1", chat_id="c1", text="hello")
     )

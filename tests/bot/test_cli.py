@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli import cli
+from tests.pg import sqlite_only
 
 ASK_KEYS = {"question", "answer", "abstained", "citations"}
 CITATION_KEYS = {"n", "title", "source", "record_id", "text", "score"}
@@ -134,6 +135,7 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     assert "already up to date" in second.output
 
 
+@sqlite_only
 def test_data_dir_from_environment(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CLUSTERBOT_DATA_DIR", str(tmp_path / "envdir"))
     result = CliRunner().invoke(cli, ["db", "upgrade"])
@@ -198,6 +200,7 @@ def test_serve_without_a_token_names_the_settings(tmp_path: Path) -> None:
     assert "CLUSTERBOT_SLACK_BOT_TOKEN" in result.output
 
 
+@sqlite_only
 def test_settings_come_from_a_dotenv_file(tmp_path: Path) -> None:
     # The autouse fixture made tmp_path the working directory.
     (tmp_path / ".env").write_text(f"CLUSTERBOT_DATA_DIR={tmp_path / 'from-dotenv'}\n")

@@ -43,8 +43,8 @@ class Silent:
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'outbox.sqlite3'}")
+async def sessions(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(db_url)
     await upgrade(engine)
     yield session_factory(engine)
     await engine.dispose()

@@ -32,8 +32,8 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'outbox.sqlite3'}")
+async def sessions(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(db_url)
     await upgrade(engine)
     yield session_factory(engine)
     await engine.dispose()
@@ -260,15 +260,13 @@ async def test_an_expired_lease_makes_a_row_claimable_again(sessions: SessionFac
 
 
 async def test_concurrent_claims_never_share_a_row(
-    sessions: SessionFactory, tmp_path: Path
+    db_url: str, sessions: SessionFactory, tmp_path: Path
 ) -> None:
     pid = await _person(sessions)
     for n in range(60):
         await _queue(sessions, pid, f"opp:{n}")
     # Separate engines: separate connections, as separate worker processes would have.
-    engines = [
-        create_engine(f"sqlite+aiosqlite:///{tmp_path / 'outbox.sqlite3'}") for _ in range(3)
-    ]
+    engines = [create_engine(db_url) for _ in range(3)]
     try:
         factories = [session_factory(engine) for engine in engines]
 

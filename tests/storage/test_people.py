@@ -20,8 +20,8 @@ from storage.people import (
 )
 
 
-async def test_people_events_and_states(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+async def test_people_events_and_states(db_url: str, tmp_path: Path) -> None:
+    engine = create_engine(db_url)
     await upgrade(engine)
     sessions = session_factory(engine)
     try:

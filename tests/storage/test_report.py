@@ -44,8 +44,8 @@ BEFORE = START - timedelta(seconds=1)
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+async def sessions(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(db_url)
     await upgrade(engine)
     try:
         yield session_factory(engine)

@@ -22,8 +22,8 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'queue.sqlite3'}")
+async def sessions(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(db_url)
     await upgrade(engine)
     yield session_factory(engine)
     await engine.dispose()

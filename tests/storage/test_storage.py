@@ -1,7 +1,6 @@
 from datetime import date
-from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import inspect
 
 from storage import create_engine, current_revision, head_revision, session_factory, upgrade
 from storage.documents import NewChunk, delete_document, get_or_create_source, replace_chunks
@@ -11,21 +10,21 @@ from storage.questions import get_meta, set_meta
 from storage.search import document_frequencies, lexical_search
 
 
-async def _engine(tmp_path: Path):
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db' / 'x.sqlite3'}")
+async def _engine(db_url: str):
+    engine = create_engine(db_url)
     await upgrade(engine)
     return engine
 
 
-async def test_first_upgrade_migrates_then_nothing_to_do(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'new' / 'x.sqlite3'}")
+async def test_first_upgrade_migrates_then_nothing_to_do(db_url: str) -> None:
+    engine = create_engine(db_url)
     assert await current_revision(engine) is None
     assert await upgrade(engine) is True
     assert await current_revision(engine) == head_revision()
     assert await upgrade(engine) is False
     async with engine.connect() as conn:
-        tables = {r[0] for r in await conn.execute(text("SELECT name FROM sqlite_master"))}
-    assert {"sources", "documents", "chunks", "chunks_fts", "opportunities", "questions"} <= tables
+        tables = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+    assert {"sources", "documents", "chunks", "opportunities", "questions"} <= tables
     await engine.dispose()
 
 
@@ -39,8 +38,8 @@ async def _document(session, title: str = "Doc", audience: str = "public") -> Do
     return doc
 
 
-async def test_lexical_search_filters_audience_and_drops_deleted(tmp_path: Path) -> None:
-    engine = await _engine(tmp_path)
+async def test_lexical_search_filters_audience_and_drops_deleted(db_url: str) -> None:
+    engine = await _engine(db_url)
     sessions = session_factory(engine)
     async with sessions.begin() as session:
         public = await _document(session, "Public")
@@ -71,8 +70,8 @@ async def test_lexical_search_filters_audience_and_drops_deleted(tmp_path: Path)
     await engine.dispose()
 
 
-async def test_opportunity_changes_are_recorded(tmp_path: Path) -> None:
-    engine = await _engine(tmp_path)
+async def test_opportunity_changes_are_recorded(db_url: str) -> None:
+    engine = await _engine(db_url)
     sessions = session_factory(engine)
     fields = {
         "external_id": "CALL-1",
@@ -105,8 +104,8 @@ async def test_opportunity_changes_are_recorded(tmp_path: Path) -> None:
     await engine.dispose()
 
 
-async def test_meta_roundtrip(tmp_path: Path) -> None:
-    engine = await _engine(tmp_path)
+async def test_meta_roundtrip(db_url: str) -> None:
+    engine = await _engine(db_url)
     sessions = session_factory(engine)
     async with sessions.begin() as session:
         assert await get_meta(session, "k") is None
