@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli import cli
+from bot.config import Settings
 from storage import create_engine, session_factory
 from storage.models import Identity, Organisation, Person, Subscription
 
@@ -17,7 +18,7 @@ def add_members(data_dir: Path) -> None:
     """Two Danish members, one on Telegram and one on Slack, who agreed to announcements."""
 
     async def body() -> None:
-        engine = create_engine(f"sqlite+aiosqlite:///{data_dir / 'clusterbot.sqlite3'}")
+        engine = create_engine(Settings(data_dir=data_dir).resolved_database_url)
         sessions = session_factory(engine)
         try:
             async with sessions.begin() as session:

@@ -33,8 +33,8 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+async def rig(db_url: str, tmp_path: Path) -> AsyncIterator[Rig]:
+    engine = create_engine(db_url)
     await upgrade(engine)
     sessions = session_factory(engine)
     index = VectorIndex(client=persistent_client(tmp_path / "chroma"), embedder=shared_embedder())

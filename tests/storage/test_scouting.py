@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,8 +25,8 @@ from storage.scouting import (
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'scouting.sqlite3'}")
+async def sessions(db_url: str) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(db_url)
     await upgrade(engine)
     yield session_factory(engine)
     await engine.dispose()
