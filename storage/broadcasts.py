@@ -93,7 +93,7 @@ def _segment_filter(segment: Mapping[str, Sequence[str]], dialect: str) -> list[
 
 
 def recipients(
-    segment: Mapping[str, Sequence[str]], *, dialect: str = "sqlite"
+    segment: Mapping[str, Sequence[str]], *, dialect: str
 ) -> Select[tuple[int, str, str]]:
     """The people a segment reaches: ``(person id, channel, private chat id)``, one row each.
 
@@ -147,7 +147,7 @@ def queue_statement(
     segment: Mapping[str, Sequence[str]],
     payload: dict[str, Any],
     due_at: datetime,
-    dialect: str = "sqlite",
+    dialect: str,
 ) -> Any:
     """``INSERT INTO deliveries SELECT <the segment's recipients> ON CONFLICT DO NOTHING``."""
     now = utcnow()

@@ -78,7 +78,12 @@ async def someone(
 
 async def chosen(sessions: SessionFactory, segment: dict[str, list[str]]) -> list[Any]:
     async with sessions() as session:
-        return [tuple(row) for row in await session.execute(recipients(segment))]
+        return [
+            tuple(row)
+            for row in await session.execute(
+                recipients(segment, dialect=session.get_bind().dialect.name)
+            )
+        ]
 
 
 async def test_fields_combine_with_and_values_with_or_ignoring_case(

@@ -212,10 +212,13 @@ async def _leftovers(app: App, person_id: int) -> list[str]:
                         found.append(f"{table.name}.{name} = {person_id}")
                 flat = json.dumps(dict(row), default=str, ensure_ascii=False)
                 found += [f"{table.name}: {n!r}" for n in needles if n in flat]
-        # The lexical index lives beside the tables (SQLite FTS5).
-        for fts in await session.execute(text("SELECT title, section, text FROM chunks_fts")):
-            flat = " ".join(str(v) for v in fts)
-            found += [f"chunks_fts: {n!r}" for n in needles if n in flat]
+        # On SQLite the lexical index is a table of its own (FTS5); on PostgreSQL it is an
+        # index over the chunks table, already scanned above.
+        if session.get_bind().dialect.name == "sqlite":
+            rows = await session.execute(text("SELECT title, section, text FROM chunks_fts"))
+            for fts in rows:
+                flat = " ".join(str(v) for v in fts)
+                found += [f"chunks_fts: {n!r}" for n in needles if n in flat]
     return found
 
 
