@@ -12,6 +12,7 @@ from bot.context import ROLES
 from bot.errors import UserError
 from storage.engine import SessionFactory
 from storage.models import Person
+from storage.outbox import withdraw_restricted
 from storage.people import audit, find_identity, find_organisations, list_organisations
 
 
@@ -52,11 +53,18 @@ async def confirm_membership(
             raise UserError(f"several organisations are called {name_or_id!r}; use an id: {ids}")
         org = found[0]
         org.is_member = member
+        withdrawn = 0
+        if not member:
+            # Queued alerts and reminders about member-only calls go with the membership.
+            withdrawn = await withdraw_restricted(
+                session, organisation_id=org.id, visible=("public",)
+            )
         await audit(
             session,
             actor=actor,
             action="membership_confirmed" if member else "membership_revoked",
             subject=f"organisation:{org.id}",
+            detail={"withdrawn": withdrawn} if withdrawn else None,
         )
         return OrganisationRow(org.id, org.name, org.is_member, 0, org.country)
 

@@ -380,12 +380,19 @@ class AlertPlanner:
                 opp = await session.get(Opportunity, alert.opportunity_id)
                 if opp is None or alert.category not in recipient.categories:
                     continue
+                row = (
+                    await session.execute(
+                        select(Source.uri, Source.audience).where(Source.id == opp.source_id)
+                    )
+                ).first()
+                source = row.uri if row else None
+                if row is None or row.audience not in _audiences(recipient):
+                    continue  # matched while a member; the membership has gone since
                 status = status_today(opp, today)
                 alert.status, alert.sent_at = "sent", now
                 if status == "closed":
                     alert.status = "expired"
                     continue
-                source = await session.scalar(select(Source.uri).where(Source.id == opp.source_id))
                 items.append(_item_of(alert, opp, source, today))
             by_category: dict[str, list[AlertItem]] = defaultdict(list)
             for item in items:

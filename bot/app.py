@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from chromadb.api import ClientAPI
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts import AlertPlanner
 from bot.assistant import Assistant
 from bot.config import Settings
+from bot.errors import ConfigurationError
 from bot.router import Router
 from ingest.chunk import Chunker
 from ingest.loaders import Limits
@@ -25,7 +27,13 @@ from knowledge.embeddings import TextEmbedder, build_embedder
 from knowledge.llm import build_chat_model
 from knowledge.match import Matcher
 from knowledge.retrieve import Retriever
-from knowledge.vectors import VectorIndex, persistent_client
+from knowledge.vectors import (
+    VectorIndex,
+    VectorStoreError,
+    persistent_client,
+    server_client,
+    server_url,
+)
 from storage import create_engine, session_factory, upgrade
 from storage.engine import SessionFactory
 from storage.questions import get_meta, set_meta
@@ -86,8 +94,46 @@ class App:
 
     async def close(self) -> None:
         """Release connections."""
+        if self.settings.vectors.mode == "server":
+            await asyncio.to_thread(self.index.close)
         await self.http.aclose()
         await self.engine.dispose()
+
+
+def vector_location(settings: Settings) -> str:
+    """Where the vectors live, for messages and health reports (never the token)."""
+    v = settings.vectors
+    if v.mode == "server":
+        return f"chroma server {server_url(host=v.host, port=v.port, ssl=v.ssl)}"
+    return f"embedded chroma in {settings.vector_dir}"
+
+
+def _vector_client(settings: Settings) -> ClientAPI:
+    """The Chroma client the settings ask for: embedded (default) or a ``chroma run`` server.
+
+    Raises:
+        ConfigurationError: the server is refused or unreachable; names the settings to check.
+    """
+    vectors = settings.vectors
+    if vectors.mode == "embedded":
+        return persistent_client(settings.vector_dir)
+    try:
+        return server_client(
+            host=vectors.host,
+            port=vectors.port,
+            ssl=vectors.ssl,
+            token=vectors.token.get_secret_value() if vectors.token else None,
+            allow_public=vectors.allow_public,
+        )
+    except VectorStoreError as exc:
+        hint = (
+            " Set CLUSTERBOT_VECTORS__ALLOW_PUBLIC=true only behind TLS and an auth proxy."
+            if "public address" in str(exc)
+            else ""
+        )
+        raise ConfigurationError(
+            f"vector store (CLUSTERBOT_VECTORS__HOST, CLUSTERBOT_VECTORS__PORT): {exc}.{hint}"
+        ) from exc
 
 
 async def _sync_vectors(sessions: SessionFactory, index: VectorIndex) -> None:
@@ -118,9 +164,13 @@ async def build_app(
     await upgrade(engine)
     sessions = session_factory(engine)
     embedder = embedder or build_embedder(settings.embeddings)
-    index = await asyncio.to_thread(
-        lambda: VectorIndex(client=persistent_client(settings.vector_dir), embedder=embedder)
-    )
+    try:
+        index = await asyncio.to_thread(
+            lambda: VectorIndex(client=_vector_client(settings), embedder=embedder)
+        )
+    except ConfigurationError:
+        await engine.dispose()
+        raise
     await _sync_vectors(sessions, index)
     clock = clock or SystemClock(settings.timezone)
     retriever = Retriever(sessions=sessions, index=index, candidates=settings.answer.candidates)
@@ -131,6 +181,7 @@ async def build_app(
         top_k=settings.answer.top_k,
         min_confidence=settings.answer.min_confidence,
         chat_model=chat_model or build_chat_model(settings.llm),
+        link_domains=settings.answer.link_domains,
     )
     http = http or httpx.AsyncClient(timeout=30.0)
     ingester = Ingester(
@@ -176,4 +227,4 @@ async def build_app(
     )
 
 
-__all__ = ["DEMO_CORPUS", "App", "build_app"]
+__all__ = ["DEMO_CORPUS", "App", "build_app", "vector_location"]

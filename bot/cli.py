@@ -30,6 +30,7 @@ from bot.cli_events import COMMANDS as EVENT_COMMANDS
 from bot.cli_scouting import COMMANDS as SCOUTING_COMMANDS
 from bot.cli_scouting import import_demo_portfolio
 from bot.cli_staff import COMMANDS as STAFF_COMMANDS
+from bot.cli_vectors import COMMANDS as VECTOR_COMMANDS
 from bot.console import chat_loop, render
 from bot.errors import ClusterbotError
 from bot.handlers.ask import reply_for
@@ -39,7 +40,7 @@ from bot.opportunities import opportunity_json
 from bot.report import (
     audit_ingest,
 )
-from bot.serve import Server, build_channels
+from bot.serve import Server, build_channels, vector_health
 from bot.serve import serve as run_server
 from ingest.types import OPPORTUNITY_KINDS
 from knowledge.answer import AnswerOptions
@@ -143,7 +144,7 @@ def serve(data_dir: Path | None = None, no_demo: bool = False) -> None:
 @cli.command()
 @data_dir_option
 def check(data_dir: Path | None) -> None:
-    """Check the configuration: database, and each channel's token against its API."""
+    """Check the configuration: database, vector store, and each channel's token."""
     settings = settings_for(data_dir)
     redact.install(settings.secrets())
     problems = 0
@@ -151,6 +152,9 @@ def check(data_dir: Path | None) -> None:
     async def body(app: App) -> None:
         nonlocal problems
         click.echo(f"database: ok ({app.settings.resolved_database_url.split(':')[0]})")
+        vectors = await vector_health(app)
+        click.echo(f"vectors: {'ok' if vectors['ok'] else 'not ok'} ({vectors['where']})")
+        problems += 0 if vectors["ok"] else 1
         channels = build_channels(app)
         if not channels:
             click.echo(
@@ -378,7 +382,13 @@ def _read_profile(path: Path) -> tuple[Profile, list[str]]:
         raise click.ClickException(str(exc)) from exc
 
 
-for _command in (*STAFF_COMMANDS, *EVENT_COMMANDS, *SCOUTING_COMMANDS, *BROADCAST_COMMANDS):
+for _command in (
+    *STAFF_COMMANDS,
+    *EVENT_COMMANDS,
+    *SCOUTING_COMMANDS,
+    *BROADCAST_COMMANDS,
+    *VECTOR_COMMANDS,
+):
     cli.add_command(_command)
 
 

@@ -68,6 +68,13 @@ class AnswerSettings(_Section):
     min_confidence: float = Field(
         default=0.5, ge=0, le=1, description="Below this combined confidence the bot abstains"
     )
+    link_domains: list[str] = Field(
+        default_factory=lambda: ["europa.eu"],
+        description=(
+            "Domains (and their subdomains) answers may link to, besides each cited source's "
+            "own URL; any other link a document or chat model slips in is removed"
+        ),
+    )
 
 
 class IngestSettings(_Section):
@@ -119,6 +126,18 @@ class DeliverySettings(_Section):
     idle_poll_s: float = Field(
         default=1.0, gt=0, description="How often an idle worker looks for due messages"
     )
+    shared_limits: bool = Field(
+        default=False,
+        description=(
+            "Keep the rate limits and 429 pauses in the database, shared by every delivery "
+            "worker: turn on when several deliver processes send with one bot token"
+        ),
+    )
+    send_timeout_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds deliver waits for one send (default: 10 for Telegram, 30 for Slack)",
+    )
 
 
 class AlertSettings(_Section):
@@ -153,6 +172,39 @@ class AlertSettings(_Section):
     )
 
 
+class VectorSettings(_Section):
+    """Where the vectors live: an embedded Chroma store, or a ``chroma run`` server."""
+
+    mode: Literal["embedded", "server"] = Field(
+        default="embedded",
+        description=(
+            "embedded: a Chroma store in the data directory (one process only); server: a "
+            "'chroma run' server shared by several bot and delivery processes"
+        ),
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Host of the Chroma server (server mode); keep it loopback or private",
+    )
+    port: int = Field(default=8000, ge=1, le=65535, description="Port of the Chroma server")
+    ssl: bool = Field(default=False, description="Talk HTTPS to the server (or its proxy)")
+    token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Sent as X-Chroma-Token on every request. 'chroma run' does not check it itself: "
+            "an auth proxy in front of the server must (see docs/deploy.md)"
+        ),
+    )
+    allow_public: bool = Field(
+        default=False,
+        description=(
+            "Allow a host that resolves to a public address; off, such a host is refused "
+            "(Chroma's HTTP server has an open advisory, CVE-2026-45829)"
+        ),
+    )
+
+
 class Settings(BaseSettings):
     """All of clusterbot's settings; environment variables are prefixed ``CLUSTERBOT_``.
 
@@ -181,6 +233,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    vectors: VectorSettings = Field(default_factory=VectorSettings)
 
     # Channels. These names are a stable interface (DESIGN.md): staging servers and test
     # fakes stand in for the real services through the two API URLs.
@@ -270,6 +323,7 @@ class Settings(BaseSettings):
             self.slack_signing_secret,
             self.llm.api_key,
             self.embeddings.api_key,
+            self.vectors.token,
         ]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
@@ -282,7 +336,7 @@ class Settings(BaseSettings):
 
     @property
     def vector_dir(self) -> Path:
-        """Where the embedded Chroma store keeps its files."""
+        """Where the embedded Chroma store keeps its files (embedded mode)."""
         return self.data_dir / "chroma"
 
 
@@ -294,4 +348,5 @@ __all__ = [
     "IngestSettings",
     "LlmSettings",
     "Settings",
+    "VectorSettings",
 ]

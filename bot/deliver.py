@@ -4,7 +4,9 @@ The channels start in send-only mode (no polling, no webhook, no Socket Mode), s
 ``clusterbot serve`` process can keep receiving updates with the same tokens. The worker runs
 until SIGINT/SIGTERM (or until ``stop`` is set); a clean stop hands back every claimed row
 that was not sent. A channel refusing its token stops the process with a message naming the
-setting, and the queue stays as it was.
+setting, and the queue stays as it was. Several ``deliver`` processes on one PostgreSQL
+database share the queue; with ``CLUSTERBOT_DELIVERY__SHARED_LIMITS=true`` they also share
+the platform limits and 429 pauses (bot/shared_limits.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from bot.errors import ConfigurationError
 from bot.lifecycle import NO_CHANNEL, stop_on_signals
 from bot.messages import Reply
 from bot.recorder import DeliveryStats
+from bot.shared_limits import DatabaseLimits
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +53,23 @@ def build_senders(app: App) -> list[SendingChannel]:
     if settings.telegram_token is not None:
         from bot.telegram import TelegramChannel
 
-        senders.append(TelegramChannel(settings=settings, responder=app.assistant))
+        senders.append(
+            TelegramChannel(
+                settings=settings,
+                responder=app.assistant,
+                request_timeout=settings.delivery.send_timeout_s or 10.0,
+            )
+        )
     if settings.slack_bot_token is not None:
         from bot.slack import SlackChannel
 
-        senders.append(SlackChannel(settings=settings, responder=app.assistant))
+        senders.append(
+            SlackChannel(
+                settings=settings,
+                responder=app.assistant,
+                timeout=settings.delivery.send_timeout_s or 30.0,
+            )
+        )
     return senders
 
 
@@ -91,10 +106,12 @@ async def deliver(
         # Everything built so far lives as long as the process: keep it out of the garbage
         # collector's full passes, whose pauses would make sends bunch up.
         gc.freeze()
+        shared = app.settings.delivery.shared_limits
         worker = DeliveryWorker(
             sessions=app.sessions,
             senders={s.channel: s for s in started},
             settings=app.settings.delivery,
+            limits=DatabaseLimits(sessions=app.sessions) if shared else None,
         )
         names = ", ".join(s.channel for s in started)
         logger.info("delivering through %s as %s", names, worker.owner)

@@ -15,8 +15,10 @@ are claimable again once their lease runs out, so at most the messages in flight
 yet recorded) go out twice. Outcomes are written in small batches as sends complete, so that
 window stays a few messages wide.
 
-One worker per bot token: the limits are kept inside the process. Several workers (on
-PostgreSQL) share the queue safely, but should split the rates between them.
+By default the limits are kept inside the process: one worker per bot token. Several
+workers (on PostgreSQL) share the queue safely; given ``SharedLimits`` (bot/shared_limits.py)
+they also share the limits: each wave of slots is reserved on one schedule in the database,
+and a 429 one worker gets pauses them all.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from bot.errors import ConfigurationError, DeliveryError
 from bot.limits import Lane, Limits, telegram_group
 from bot.messages import Reply, Sender, reply_from_data
 from bot.recorder import DeliveryStats, Recorder
+from bot.shared_limits import SharedLimits, Want
 from storage.engine import SessionFactory
 from storage.models import Delivery, utcnow
 from storage.outbox import Outcome, as_utc, claim, refusals
@@ -54,6 +57,10 @@ SLOT_SLACK_S = 0.01  # a send may start this late for its slot (the limits have 
 CONSENT_FRESH_S = 1.0  # a consent check this recent still holds at send time
 MIN_PAUSE_S = 0.05  # shortest channel pause after a 429
 CHARS_PER_MESSAGE = 4000  # roughly where the platforms split a long reply
+RESERVE_LEAD_S = 0.02  # shared slots start at least this far ahead (the reservation's own time)
+RESERVE_HORIZON_S = 1.0  # shared slots are reserved at most this far ahead
+PAUSE_POLL_S = 0.02  # how often a worker with sends under way reads the shared pause
+FORGET_AFTER_S = 60.0  # shared chat rows idle this long are dropped (checked as often)
 
 
 @dataclass(eq=False)
@@ -108,6 +115,7 @@ class DeliveryWorker:
         settings: Limits, retries and leases.
         owner: This worker's name in leases (default: host, process id and a random part).
         now: The wall clock for due times and leases (default: UTC now).
+        limits: Limits shared with other workers (default: kept in this process only).
     """
 
     def __init__(
@@ -118,12 +126,16 @@ class DeliveryWorker:
         settings: DeliverySettings,
         owner: str | None = None,
         now: Callable[[], datetime] | None = None,
+        limits: SharedLimits | None = None,
     ) -> None:
         self.owner = (owner or _default_owner())[:64]
         self._sessions = sessions
         self._settings = settings
         self._now = now or utcnow
         self._clock = time.monotonic
+        self._wall = time.time  # shared slots are epoch seconds
+        self._shared = limits
+        self._side: set[asyncio.Task[None]] = set()  # writes of shared pauses
         self._wake = asyncio.Event()
         self._recorder = Recorder(
             sessions=sessions,
@@ -185,12 +197,14 @@ class DeliveryWorker:
         if self._running:
             raise RuntimeError("this delivery worker is already running")
         self._running, self._fatal, self._once = True, None, stop is None
-        watcher = asyncio.create_task(self._watch(stop)) if stop is not None else None
+        watchers = [asyncio.create_task(self._watch(stop))] if stop is not None else []
+        if stop is not None and self._shared is not None:
+            watchers.append(asyncio.create_task(self._follow_pauses(self._shared)))
         try:
             await self._loop(stop)
         finally:
             await self._wind_down()
-            if watcher is not None:
+            for watcher in watchers:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
@@ -201,6 +215,30 @@ class DeliveryWorker:
     async def _watch(self, stop: asyncio.Event) -> None:
         await stop.wait()
         self._wake.set()
+
+    async def _follow_pauses(self, shared: SharedLimits) -> None:
+        """While sends are under way, read the pauses other workers wrote after a 429."""
+        names = [channel.name for channel in self._channels]
+        forget_at = self._clock() + FORGET_AFTER_S
+        while True:
+            await asyncio.sleep(PAUSE_POLL_S)
+            try:
+                if self._clock() >= forget_at:
+                    forget_at = self._clock() + FORGET_AFTER_S
+                    for name in names:
+                        await shared.forget_idle(name, self._wall() - FORGET_AFTER_S)
+                if not any(channel.busy for channel in self._channels):
+                    continue
+                found = await shared.paused_until(names)
+            except Exception:
+                logger.warning("reading the shared pauses failed; trying again", exc_info=True)
+                await asyncio.sleep(DB_RETRY_S)
+                continue
+            offset = self._clock() - self._wall()
+            for channel in self._channels:
+                until = found.get(channel.name, 0.0) + offset
+                if until > self._clock():
+                    channel.lane.pause(until)
 
     async def _loop(self, stop: asyncio.Event | None) -> None:
         once = stop is None
@@ -336,6 +374,21 @@ class DeliveryWorker:
                 room -= 1
         if not wave:
             return
+        if self._shared is not None:
+            try:
+                wave = await self._reserve(self._shared, wave)
+            except Exception:
+                for channel, job, _ in wave:
+                    channel.lane.add(job.chat_id, job, now=now, first=True)
+                if self._once:
+                    raise
+                logger.exception(
+                    "reserving shared send slots failed; nothing is sent until it works"
+                )
+                self._quiet_until = now + DB_RETRY_S
+                return
+            if not wave:
+                return
         stale = [job for _, job, _ in wave if now - job.checked_at > CONSENT_FRESH_S]
         try:
             async with self._sessions() as session:
@@ -371,6 +424,45 @@ class DeliveryWorker:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
+    async def _reserve(
+        self, shared: SharedLimits, wave: list[tuple[_Channel, _Job, float]]
+    ) -> list[tuple[_Channel, _Job, float]]:
+        """Replace the wave's slots by slots on the shared schedule; put back busy chats' rows.
+
+        Every reservation is made before any lane changes, so a failure leaves the wave whole.
+        """
+        grants = []
+        for channel in {c: None for c, _, _ in wave}:
+            items = [(job, at) for c, job, at in wave if c is channel]
+            wants = [
+                Want(job.chat_id, channel.lane.gap(job.chat_id), _weight(job.reply))
+                for job, _ in items
+            ]
+            lead = max(items[0][1] - self._clock(), RESERVE_LEAD_S)
+            grant = await shared.reserve(
+                channel.name,
+                wants,
+                interval=channel.lane.interval,
+                earliest=self._wall() + lead,
+                horizon=RESERVE_HORIZON_S,
+            )
+            grants.append((channel, items, grant))
+        out: list[tuple[_Channel, _Job, float]] = []
+        now = self._clock()
+        offset = now - self._wall()  # epoch seconds + offset = this process's clock
+        for channel, items, grant in grants:
+            if grant.paused_until + offset > now:
+                channel.lane.pause(grant.paused_until + offset)
+            channel.lane.delay(grant.next_at + offset)
+            for index, (job, _) in enumerate(items):
+                slot = grant.slots.get(index)
+                if slot is not None:
+                    out.append((channel, job, slot + offset))
+                else:
+                    channel.lane.add(job.chat_id, job, now=now, first=True)
+                    channel.lane.hold(job.chat_id, grant.busy[index] + offset)
+        return out
+
     async def _send(self, channel: _Channel, job: _Job, at: float) -> None:
         try:
             if at > self._clock():
@@ -380,6 +472,13 @@ class DeliveryWorker:
             late = self._clock() - at > SLOT_SLACK_S
             if self._fatal is not None or late or self._clock() < channel.lane.paused_until:
                 self._void(channel, job)
+                return
+            # A shared slot may lie a second ahead: the lease must still cover the send and
+            # its record, or another worker could take the row and send it again.
+            left = (job.lease_until - self._now()).total_seconds()
+            if left < self._settings.lease_s * LEASE_GUARD / 2:
+                self._put(Outcome(job.id, "pending", job.attempts, error=job.last_error))
+                self.stats.deferred += 1
                 return
             message_id = await channel.sender.send(job.chat_id, job.reply)
         except DeliveryError as exc:
@@ -418,6 +517,8 @@ class DeliveryWorker:
         if exc.retry_after is not None:
             wait = max(exc.retry_after, MIN_PAUSE_S)
             channel.lane.pause(self._clock() + wait)
+            if self._shared is not None:
+                self._share_pause(self._shared, channel.name, self._wall() + wait)
             self.stats.rate_limited += 1
             logger.warning("%s asked to wait %.1fs; the channel pauses", channel.name, wait)
             due = wall + timedelta(seconds=wait)
@@ -442,6 +543,19 @@ class DeliveryWorker:
             self._put(Outcome(job.id, "pending", attempts, due_at=due, error=str(exc)))
             self.stats.retried += 1
 
+    def _share_pause(self, shared: SharedLimits, channel: str, until: float) -> None:
+        """Write a pause for the other workers, without holding up this one."""
+
+        async def write() -> None:
+            try:
+                await shared.pause(channel, until)
+            except Exception:
+                logger.warning("sharing a %s pause failed", channel, exc_info=True)
+
+        task = asyncio.create_task(write())
+        self._side.add(task)
+        task.add_done_callback(self._side.discard)
+
     def _backoff(self, attempts: int) -> float:
         """Exponential, capped, with jitter (half fixed, half random)."""
         settings = self._settings
@@ -458,6 +572,8 @@ class DeliveryWorker:
         """Let sends under way finish, hand back what was not sent, write every outcome."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._side:
+            await asyncio.gather(*self._side, return_exceptions=True)
         for channel in self._channels:
             for job in channel.lane.drain():
                 self._put(Outcome(job.id, "pending", job.attempts, error=job.last_error))

@@ -174,6 +174,21 @@ class Lane(Generic[T]):
                 return chat
         return None
 
+    @property
+    def interval(self) -> float:
+        """Seconds kept between two messages of the channel (margin included)."""
+        return self._interval
+
+    def delay(self, until: float) -> None:
+        """Give no slot before ``until`` (other workers took the slots until then)."""
+        self._next = max(self._next, until)
+
+    def hold(self, chat: str, until: float) -> None:
+        """Give ``chat`` no slot before ``until`` (another worker sent to it meanwhile)."""
+        state = self._chats.get(chat)
+        if state is not None:
+            state.free_at = max(state.free_at, until)
+
     def pause(self, until: float) -> None:
         """Send nothing before ``until`` (the platform answered 429 with a wait)."""
         self._paused_until = max(self._paused_until, until)

@@ -1,7 +1,11 @@
-"""Keep secrets out of logs: a filter that masks token values in every record.
+"""Keep secrets and personal data out of logs: a filter on every handler of the root logger.
 
 HTTP client libraries log request URLs, and Telegram puts the bot token in the URL path, so
-redaction happens on the formatted record rather than trusting each call site.
+redaction happens on the formatted record rather than trusting each call site. Some libraries
+log whole payloads at debug level (python-telegram-bot every update and API answer, bolt and
+slack_sdk request bodies, SQLAlchemy and aiosqlite statement parameters and rows): people's
+names, messages and profiles. No pattern can mask those, so their records below a floor are
+dropped, even with ``-vv``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,15 @@ import re
 from collections.abc import Iterable
 
 MASK = "[redacted]"
+# Loggers that put payloads (names, message text, profile fields) into records below a level.
+PAYLOAD_LOGGERS: dict[str, int] = {
+    "telegram": logging.INFO,
+    "slack_bolt": logging.WARNING,
+    "slack_sdk": logging.INFO,
+    "sqlalchemy.engine": logging.WARNING,
+    "aiosqlite": logging.INFO,
+    "asyncpg": logging.INFO,
+}
 # Shapes of secrets we may not have been told about (another bot's token in a traceback).
 # Telegram tokens sit right after "bot" in API URLs (no word boundary there), and may end in
 # "-" (no word boundary after it), so the edges are spelled out instead of using \b.
@@ -38,7 +51,9 @@ class RedactingFilter(logging.Filter):
         self._secrets = tuple(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Mask the record in place; never drops it."""
+        """Drop a payload-carrying library record; mask any other record in place."""
+        if record.levelno < _floor(record.name):
+            return False
         try:
             message = record.getMessage()
         except Exception:  # a broken format call must not raise into the code that logged
@@ -54,6 +69,13 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def _floor(name: str) -> int:
+    for prefix, level in PAYLOAD_LOGGERS.items():
+        if name == prefix or name.startswith(prefix + "."):
+            return level
+    return logging.NOTSET
+
+
 def install(secrets: Iterable[str] = ()) -> RedactingFilter:
     """Attach one redacting filter to every handler of the root logger."""
     flt = RedactingFilter(secrets)
@@ -62,4 +84,4 @@ def install(secrets: Iterable[str] = ()) -> RedactingFilter:
     return flt
 
 
-__all__ = ["MASK", "RedactingFilter", "install", "redact"]
+__all__ = ["MASK", "PAYLOAD_LOGGERS", "RedactingFilter", "install", "redact"]

@@ -18,12 +18,13 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.alerts import keep_planning
-from bot.app import App
+from bot.app import App, vector_location
 from bot.delivery import DeliveryWorker
 from bot.errors import ConfigurationError
 from bot.lifecycle import NO_CHANNEL, stop_on_signals
 from bot.messages import Reply
 from bot.web import WebServer
+from knowledge.vectors import VectorStoreError
 from storage.events import forget_events_before
 from storage.outbox import counts as outbox_counts
 
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 EVENT_MEMORY = timedelta(days=7)
 HOUSEKEEPING_EVERY_S = 3600.0
+#: A hung Chroma server must not hang the health check (its client has no timeout).
+VECTOR_TIMEOUT_S = 5.0
 
 
 class Channel(Protocol):
@@ -57,6 +60,17 @@ class Channel(Protocol):
     async def health(self) -> dict[str, object]:
         """Whether the channel is connected, with details."""
         ...
+
+
+async def vector_health(app: App, *, timeout_s: float = VECTOR_TIMEOUT_S) -> dict[str, Any]:
+    """Whether the vector store answers its heartbeat, and where it is (never the token)."""
+    status: dict[str, Any] = {"ok": True, "mode": app.settings.vectors.mode}
+    status["where"] = vector_location(app.settings)
+    try:
+        await asyncio.wait_for(asyncio.to_thread(app.index.heartbeat), timeout_s)
+    except (VectorStoreError, TimeoutError) as exc:
+        status.update(ok=False, error=str(exc) if isinstance(exc, VectorStoreError) else "timeout")
+    return status
 
 
 def build_channels(app: App) -> list[Channel]:
@@ -110,7 +124,7 @@ class Server:
             await asyncio.sleep(HOUSEKEEPING_EVERY_S)
 
     async def health(self) -> dict[str, Any]:
-        """The database and every channel, with an overall ``ok``."""
+        """The database, the vector store and every channel, with an overall ``ok``."""
         report: dict[str, Any] = {"ok": True, "channels": {}}
         try:
             async with self.app.engine.connect() as connection:
@@ -119,6 +133,8 @@ class Server:
         except Exception as exc:
             report["ok"] = False
             report["database"] = type(exc).__name__
+        report["vectors"] = await vector_health(self.app)
+        report["ok"] = report["ok"] and report["vectors"]["ok"]
         try:
             async with self.app.sessions() as session:
                 report["outbox"] = await outbox_counts(session)
@@ -230,4 +246,4 @@ async def serve(
         remove_handlers()
 
 
-__all__ = ["Channel", "Server", "build_channels", "serve"]
+__all__ = ["Channel", "Server", "build_channels", "serve", "vector_health"]

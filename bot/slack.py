@@ -51,6 +51,7 @@ from bot.messages import Button, ChatType, Incoming, Reply, Responder, SourceRef
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES: Final = 1024 * 1024
+MAX_ID: Final = 128  # characters of a user, conversation, event or trigger id (columns hold 128)
 SECTION_CHARS: Final = 3000
 BLOCKS_PER_MESSAGE: Final = 50
 BUTTONS_PER_BLOCK: Final = 25
@@ -172,7 +173,7 @@ def reply_thread(body: Mapping[str, object]) -> str | None:
 
 def _from_event(data: Mapping[str, Any], bot_user_id: str | None) -> Incoming | None:
     event = _mapping(data.get("event"))
-    user, chat, text = _str(event.get("user")), _str(event.get("channel")), event.get("text")
+    user, chat, text = _id(event.get("user")), _id(event.get("channel")), event.get("text")
     if not user or not chat or not isinstance(text, str) or event.get("bot_id"):
         return None
     if bot_user_id and user == bot_user_id:
@@ -188,7 +189,7 @@ def _from_event(data: Mapping[str, Any], bot_user_id: str | None) -> Incoming | 
         return None
     if bot_user_id:
         text = re.sub(_MENTION.format(user=re.escape(bot_user_id)), " ", text)
-    text = plain(text).strip()
+    text = _clean(plain(text)).strip()
     if not text:
         if event.get("type") != "app_mention":
             return None
@@ -200,16 +201,16 @@ def _from_event(data: Mapping[str, Any], bot_user_id: str | None) -> Incoming | 
         chat_id=chat,
         text=text,
         chat_type=chat_type,
-        event_id=_str(data.get("event_id")),
+        event_id=_id(data.get("event_id")),
         display_name=_str(profile.get("display_name")) or _str(profile.get("real_name")),
     )
 
 
 def _from_command(data: Mapping[str, Any], commands: Collection[str]) -> Incoming | None:
-    user, chat = _str(data.get("user_id")), _str(data.get("channel_id"))
+    user, chat = _id(data.get("user_id")), _id(data.get("channel_id"))
     if not user or not chat:
         return None
-    text = plain(str(data.get("text") or "")).strip()
+    text = _clean(plain(str(data.get("text") or ""))).strip()
     first = text.split(maxsplit=1)[0] if text else ""
     if not text:
         text = "/help"
@@ -221,7 +222,7 @@ def _from_command(data: Mapping[str, Any], commands: Collection[str]) -> Incomin
         chat_id=chat,
         text=text,
         chat_type=_chat_type(chat),
-        event_id=_str(data.get("trigger_id")),
+        event_id=_id(data.get("trigger_id")),
         display_name=_str(data.get("user_name")),
     )
 
@@ -233,8 +234,8 @@ def _from_action(data: Mapping[str, Any]) -> Incoming | None:
     action = _mapping(actions[0])
     name, sep, _index = (_str(action.get("action_id")) or "").rpartition(":")
     user = _mapping(data.get("user"))
-    user_id = _str(user.get("id"))
-    chat = _str(_mapping(data.get("channel")).get("id")) or _str(
+    user_id = _id(user.get("id"))
+    chat = _id(_mapping(data.get("channel")).get("id")) or _id(
         _mapping(data.get("container")).get("channel_id")
     )
     if not sep or not name or name == LINK_ACTION or not user_id or not chat:
@@ -244,10 +245,39 @@ def _from_action(data: Mapping[str, Any]) -> Incoming | None:
         user_id=user_id,
         chat_id=chat,
         action=name,
-        payload=_str(action.get("value")) or "",
+        payload=_clean(_str(action.get("value")) or ""),
         chat_type=_chat_type(chat),
-        event_id=_str(data.get("trigger_id")),
+        event_id=_id(data.get("trigger_id")),
         display_name=_str(user.get("username")) or _str(user.get("name")),
+    )
+
+
+_STRINGS = ("type", "command", "text", "trigger_id", "event_id", "user_id", "channel_id")
+_OBJECTS = ("user", "channel", "team", "container", "view", "enterprise", "message")
+_EVENT_STRINGS = ("type", "subtype", "channel_type", "user", "channel", "text", "ts", "thread_ts")
+
+
+def _well_formed(body: Mapping[str, Any]) -> bool:
+    """Whether the fields bolt and this adapter read have the types Slack promises.
+
+    bolt trusts a payload's shape: an ``actions`` that is not a list of objects or an event
+    ``type`` that is not a string breaks its listener matching, and a ``response_url`` that
+    is not a URL fails only when the answer is sent. Such a request is refused up front.
+    """
+    event = body.get("event", {})
+    actions = body.get("actions", [{"action_id": ""}])
+    url = body.get("response_url", "https://")
+    return (
+        all(isinstance(body.get(k, ""), str) for k in _STRINGS)
+        and all(isinstance(body.get(k), dict | None) for k in _OBJECTS)
+        and isinstance(event, dict)
+        and all(isinstance(event.get(k), str | None) for k in _EVENT_STRINGS)
+        and isinstance(actions, list)
+        and bool(actions)
+        and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+        and isinstance(url, str)
+        and url.startswith(("https://", "http://"))
+        and ("command" not in body or "response_url" in body)
     )
 
 
@@ -255,12 +285,23 @@ def _chat_type(channel_id: str) -> ChatType:
     return "private" if channel_id.startswith("D") else "group"
 
 
+def _clean(text: str) -> str:
+    """Text the database can hold: lone surrogates (from JSON escapes) become "?", NULs go."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+def _id(value: object) -> str | None:
+    """An id as Slack makes them (a few dozen characters), else None: a longer one is junk."""
+    found = _str(value)
+    return found if found is not None and len(found) <= MAX_ID else None
+
+
 def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
 def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return _clean(value) or None if isinstance(value, str) else None
 
 
 # --- Reply -> Block Kit --------------------------------------------------------------------
@@ -655,7 +696,8 @@ class SlackChannel:
             logger.info("malformed Slack request rejected")
             return web.Response(status=400, text="malformed request")
         body = bolt_request.body
-        if not isinstance(body, dict) or not isinstance(body.get("event", {}), dict):
+        if not isinstance(body, dict) or not _well_formed(body):
+            logger.info("malformed Slack request rejected")
             return web.Response(status=400, text="malformed request")
         return await to_aiohttp_response(await self._app.async_dispatch(bolt_request))
 

@@ -42,6 +42,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import Settings
@@ -96,6 +97,31 @@ def to_incoming(update: Update, *, bot_username: str) -> Incoming | None:
         return None
 
 
+def _clean(text: str) -> str:
+    """Text the database can hold: lone surrogates (from JSON escapes) become "?", NULs go."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+def _well_typed(update: Update) -> bool:
+    """Whether the ids and texts the bot reads have the types the Bot API promises.
+
+    python-telegram-bot does not check types, and an id that is not a number breaks the
+    library itself after the handlers ran; Telegram's ids have at most 52 significant bits.
+    """
+    try:
+        ids = [update.update_id]
+        ids += [o.id for o in (update.effective_user, update.effective_chat) if o is not None]
+        texts = [
+            update.message.text if update.message is not None else None,
+            update.callback_query.data if update.callback_query is not None else None,
+        ]
+    except Exception:  # a damaged structure the properties cannot walk
+        return False
+    return all(type(i) is int and abs(i) < 2**52 for i in ids) and all(
+        t is None or isinstance(t, str) for t in texts
+    )
+
+
 def _chat_type(kind: str) -> ChatType | None:
     if kind == "private":
         return "private"
@@ -114,7 +140,7 @@ def _from_message(update: Update, bot_username: str) -> Incoming | None:
     chat_type = _chat_type(message.chat.type)
     if chat_type is None:
         return None
-    text = message.text
+    text = _clean(message.text)
     me = bot_username.lower()
     mentioned = False
     if me:
@@ -146,7 +172,7 @@ def _from_message(update: Update, bot_username: str) -> Incoming | None:
         text=text,
         chat_type=chat_type,
         event_id=str(update.update_id),
-        display_name=user.full_name or None,
+        display_name=_clean(user.full_name or "") or None,
     )
 
 
@@ -157,7 +183,7 @@ def _from_callback(update: Update) -> Incoming | None:
     chat_type = _chat_type(query.message.chat.type)
     if chat_type is None:
         return None
-    action, _, payload = query.data.partition("|")
+    action, _, payload = _clean(query.data).partition("|")
     if not action:
         return None
     return Incoming.pressed(
@@ -168,8 +194,40 @@ def _from_callback(update: Update) -> Incoming | None:
         payload=payload,
         chat_type=chat_type,
         event_id=str(update.update_id),
-        display_name=query.from_user.full_name or None,
+        display_name=_clean(query.from_user.full_name or "") or None,
     )
+
+
+class _UpdatesRequest(HTTPXRequest):
+    """``getUpdates`` that never hands python-telegram-bot an update it cannot parse.
+
+    The library parses a polled batch at once: one unreadable update fails the whole batch,
+    the offset never moves, and polling fetches (and logs, text and all) the same batch
+    forever. Such an update becomes a bare ``{"update_id": n}``: ignored, and confirmed by
+    the next poll like any other.
+    """
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        """The decoded answer, with each unreadable update of a batch replaced."""
+        data = HTTPXRequest.parse_json_payload(payload)
+        if isinstance(data.get("result"), list):
+            data["result"] = [k for item in data["result"] if (k := _readable(item)) is not None]
+        return data
+
+
+def _readable(item: object) -> dict[str, Any] | None:
+    try:
+        update = Update.de_json(item, None)  # type: ignore[arg-type]
+        if update is not None and _well_typed(update):
+            return item  # type: ignore[return-value]
+    except Exception:  # whatever the library chokes on
+        pass
+    update_id = item.get("update_id") if isinstance(item, dict) else None
+    logger.warning("ignored an unreadable telegram update %s", update_id)
+    if isinstance(update_id, int) and not isinstance(update_id, bool):
+        return {"update_id": update_id}
+    return None
 
 
 # -- replies out --------------------------------------------------------------------------------
@@ -461,6 +519,8 @@ class TelegramChannel:
         )
         if self._mode == "webhook" or not receive:
             builder = builder.updater(None)
+        else:
+            builder = builder.get_updates_request(_UpdatesRequest(connection_pool_size=1))
         try:
             app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         except InvalidToken:
@@ -643,6 +703,9 @@ class TelegramChannel:
             update = Update.de_json(data, app.bot)
         except Exception:
             logger.warning("webhook update %s could not be parsed", update_id, exc_info=True)
+            return web.json_response({"ok": False, "error": "not an update"}, status=400)
+        if not _well_typed(update):
+            logger.warning("webhook update %s has fields of the wrong type", update_id)
             return web.json_response({"ok": False, "error": "not an update"}, status=400)
         await app.update_queue.put(update)
         return web.json_response({"ok": True})

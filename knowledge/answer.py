@@ -5,7 +5,8 @@ that share the most meaningful words with the question, under a line saying wher
 opportunity stands today. With a chat model configured, the model writes the answer from the
 same numbered passages and may cite only those. Either way, a passage about a call that has
 closed is introduced as closed, and recorded status lines ("Status: Open") are never quoted
-as they may be stale.
+as they may be stale. And either way, the answer and its source titles carry only links the
+allow-list of :mod:`knowledge.links` permits, whatever the documents or the model wrote.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol, TypeVar
@@ -23,6 +24,7 @@ from langchain_core.language_models import BaseChatModel
 from knowledge.abstain import AbstentionModel, signals
 from knowledge.clock import Clock
 from knowledge.dates import describe
+from knowledge.links import DEFAULT_DOMAINS, allowed_hosts, strip_links
 from knowledge.llm import ChatModelError, write_answer
 from knowledge.retrieve import Retriever
 from knowledge.text import content_terms, sentences, stem, words
@@ -122,14 +124,25 @@ def _heading(passage: Passage, today: date) -> str:
     return head
 
 
-def extractive_text(question: str, citations: Sequence[Citation], today: date) -> str:
-    """The offline answer: per source, where it stands today and its best sentences."""
+def extractive_text(
+    question: str,
+    citations: Sequence[Citation],
+    today: date,
+    *,
+    domains: Iterable[str] = DEFAULT_DOMAINS,
+) -> str:
+    """The offline answer: per source, where it stands today and its best sentences.
+
+    Quoted sentences keep only links the answer may carry (:mod:`knowledge.links`): a
+    document cannot put a phishing address in the bot's mouth by being quoted.
+    """
     question_stems = {stem(t) for t in content_terms(question)}
     lines = []
     for citation in citations[:3]:
         body = _best_sentences(citation.passage, question_stems)
         lines.append(f"[{citation.n}] {_heading(citation.passage, today)}\n{body}".rstrip())
-    return "\n\n".join(lines)
+    hosts = allowed_hosts((c.passage for c in citations[:3]), domains)
+    return strip_links("\n\n".join(lines), hosts, quoted=True)
 
 
 def user_reference(channel: str, user: str | None) -> str | None:
@@ -152,8 +165,10 @@ class Answerer:
         min_confidence: float = 0.5,
         model: AbstentionModel | None = None,
         chat_model: BaseChatModel | None = None,
+        link_domains: Iterable[str] = DEFAULT_DOMAINS,
     ) -> None:
         self._retriever = retriever
+        self._domains = tuple(link_domains)
         self._sessions = sessions
         self._clock = clock
         self._top_k = top_k
@@ -183,6 +198,7 @@ class Answerer:
                 Citation(n=n, passage=p, text=p.text) for n, p in enumerate(chosen, start=1)
             )
             result = await self._compose(question, citations, today, confidence, found)
+            result = replace(result, citations=self._safe_titles(result.citations))
         if options.record:
             question_id = await self._record(result, options, today)
             result = replace(result, question_id=question_id)
@@ -199,7 +215,7 @@ class Answerer:
         if self._chat_model is None:
             return Answer(
                 question,
-                extractive_text(question, citations, today),
+                extractive_text(question, citations, today, domains=self._domains),
                 False,
                 citations,
                 confidence,
@@ -211,12 +227,13 @@ class Answerer:
                 question=question,
                 passages=[c.passage for c in citations],
                 today=today,
+                domains=self._domains,
             )
         except ChatModelError as exc:
             logger.warning("chat model failed, answering extractively: %s", exc)
             return Answer(
                 question,
-                extractive_text(question, citations, today),
+                extractive_text(question, citations, today, domains=self._domains),
                 False,
                 citations,
                 confidence,
@@ -225,7 +242,21 @@ class Answerer:
         if not generated.used:
             return Answer(question, DECLINE, True, (), confidence, found)
         used = tuple(c for c in citations if c.n in set(generated.used))
-        return Answer(question, generated.text, False, used, confidence, found)
+        # Links may point only to the sources actually cited, or to the cluster's domains.
+        text = strip_links(generated.text, allowed_hosts((c.passage for c in used), self._domains))
+        return Answer(question, text, False, used, confidence, found)
+
+    def _safe_titles(self, citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
+        """Titles and sections are shown under the answer: their links go like any other."""
+        hosts = allowed_hosts((c.passage for c in citations), self._domains)
+
+        def safe(passage: Passage) -> Passage:
+            section = passage.section and strip_links(passage.section, hosts, quoted=True)
+            return replace(
+                passage, title=strip_links(passage.title, hosts, quoted=True), section=section
+            )
+
+        return tuple(replace(c, passage=safe(c.passage)) for c in citations)
 
     async def _record(self, answer: Answer, options: AnswerOptions, today: date) -> int:
         async with self._sessions.begin() as session:

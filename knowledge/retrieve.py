@@ -61,9 +61,10 @@ class Retriever:
         self._candidates = candidates
         self._rrf_k = rrf_k
         self._per_document = per_document
-        # How many chunks hold each word, for the abstention signals; reset on corpus change.
-        self._df_cache: dict[str, int] = {}
-        self._df_total = -1
+        # How many chunks hold each word, for the abstention signals, per set of audiences
+        # (member-only words must not sway a public answer); reset on corpus change.
+        self._df_cache: dict[tuple[str, ...], dict[str, int]] = {}
+        self._df_total: dict[tuple[str, ...], int] = {}
 
     async def retrieve(
         self,
@@ -96,13 +97,15 @@ class Retriever:
                 limit=self._candidates,
             )
             pinned = await self._pinned(session, ids, audiences)
-            total = await chunk_count(session)
-            if total != self._df_total or len(self._df_cache) > 50_000:  # stale or too big
-                self._df_cache.clear()
-                self._df_total = total
-            unseen = [t for t in terms if t not in self._df_cache]
-            self._df_cache.update(await document_frequencies(session, unseen))
-            term_df = {t: self._df_cache.get(t, 0) for t in terms}
+            seen_by = tuple(sorted(set(audiences)))
+            total = await chunk_count(session, audiences=seen_by)
+            cache = self._df_cache.setdefault(seen_by, {})
+            if total != self._df_total.get(seen_by) or len(cache) > 50_000:  # stale or too big
+                cache.clear()
+                self._df_total[seen_by] = total
+            unseen = [t for t in terms if t not in cache]
+            cache.update(await document_frequencies(session, unseen, audiences=seen_by))
+            term_df = {t: cache.get(t, 0) for t in terms}
         fused: dict[str, float] = {}
         dense_rank: dict[str, int] = {}
         lexical_rank: dict[str, int] = {}

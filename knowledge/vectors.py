@@ -7,17 +7,25 @@ empty collections that :func:`ingest.pipeline.reconcile` fills again.
 Vectors live in one collection per audience rather than behind a metadata filter: on 25,000
 vectors a Chroma ``where`` filter made each query about 35 ms, against 2 ms unfiltered, and
 audiences are exactly the filter every query needs.
+
+The store runs embedded (:func:`persistent_client`, one process) or as a ``chroma run`` server
+shared by several processes (:func:`server_client`). That server checks no token itself (as of
+chromadb 1.5.9); the token we send is for an auth proxy in front of it, and the server must
+never be reachable from a public network (open advisory CVE-2026-45829).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
+import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
@@ -26,6 +34,12 @@ from chromadb.config import Settings as ChromaSettings
 
 from ingest.types import AUDIENCES
 from knowledge.embeddings import TextEmbedder
+
+#: The header carrying the token; Chroma's own clients use the same name.
+TOKEN_HEADER = "X-Chroma-Token"
+
+#: How long startup waits for the server to say who we are.
+PREFLIGHT_TIMEOUT_S = 10.0
 
 _PREFIX = "chunks-"
 _BATCH = 2000
@@ -63,6 +77,141 @@ def persistent_client(path: Path) -> ClientAPI:
     )
 
 
+class VectorStoreError(RuntimeError):
+    """The vector store cannot be used: unreachable, refused our token, or a refused address.
+
+    The message names the address (never the token) and says what to check.
+    """
+
+
+def server_url(*, host: str, port: int, ssl: bool) -> str:
+    """The server's base URL, as shown in messages and health reports."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"{'https' if ssl else 'http'}://{shown}:{port}"
+
+
+def public_addresses(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to that are reachable from the internet.
+
+    Loopback, private (RFC 1918, unique local), link-local and shared (CGNAT) addresses are
+    not public.
+
+    Raises:
+        VectorStoreError: the host name does not resolve.
+    """
+    try:
+        literal = ipaddress.ip_address(host.strip("[]").split("%")[0])
+    except ValueError:
+        pass
+    else:
+        return [str(literal)] if literal.is_global else []
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise VectorStoreError(f"the Chroma server host {host!r} does not resolve") from exc
+    found = {str(info[4][0]).split("%")[0] for info in infos}
+    return sorted(a for a in found if ipaddress.ip_address(a).is_global)
+
+
+def server_client(
+    *,
+    host: str,
+    port: int,
+    ssl: bool = False,
+    token: str | None = None,
+    allow_public: bool = False,
+) -> ClientAPI:
+    """A client of a ``chroma run`` server, connected and checked.
+
+    Args:
+        host: Server (or auth proxy) host; must resolve to non-public addresses unless
+            ``allow_public``.
+        port: Its port.
+        ssl: Use HTTPS.
+        token: Sent in :data:`TOKEN_HEADER` on every request, for the auth proxy that checks
+            it; ``chroma run`` itself ignores it.
+        allow_public: Accept a host with a public address.
+
+    Raises:
+        VectorStoreError: the host is public and not allowed, does not resolve, cannot be
+            reached, or refused the request (a missing or wrong token at the proxy).
+    """
+    where = server_url(host=host, port=port, ssl=ssl)
+    public = public_addresses(host, port)
+    if public and not allow_public:
+        raise VectorStoreError(
+            f"the Chroma server {where} has a public address ({', '.join(public)}); "
+            "Chroma's HTTP server must stay on a private network (CVE-2026-45829)"
+        )
+    headers = {TOKEN_HEADER: token} if token else None
+    _preflight(where, headers or {})
+    try:
+        return chromadb.HttpClient(
+            host=host,
+            port=port,
+            ssl=ssl,
+            headers=headers,
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+    except Exception as exc:  # chromadb wraps connection and HTTP failures differently
+        raise VectorStoreError(f"cannot use the Chroma server at {where}: {_reason(exc)}") from exc
+
+
+def close_client(client: ClientAPI) -> None:
+    """Close a Chroma client, including the HTTP connection pool chromadb leaves open.
+
+    chromadb 1.5.9's HTTP client never closes its ``httpx.Client`` (``close()`` only releases
+    the shared system), which leaks a socket per client.
+    """
+    owners = (client, getattr(client, "_admin_client", None))  # each holds its own pool
+    sessions = [getattr(getattr(o, "_server", None), "_session", None) for o in owners]
+    closer = getattr(client, "close", None)  # on the Client class, not the ClientAPI protocol
+    if callable(closer):
+        closer()
+    for session in sessions:
+        if isinstance(session, httpx.Client):
+            session.close()
+
+
+def _preflight(where: str, headers: dict[str, str]) -> None:
+    """Ask the server who we are, with a timeout, before chromadb's client (which has none).
+
+    Raises:
+        VectorStoreError: nothing answers, the token is refused, or the answer is not Chroma's.
+    """
+    try:
+        response = httpx.get(
+            f"{where}/api/v2/auth/identity", headers=headers, timeout=PREFLIGHT_TIMEOUT_S
+        )
+    except httpx.TimeoutException as exc:
+        raise VectorStoreError(
+            f"the Chroma server at {where} did not answer in {PREFLIGHT_TIMEOUT_S:g} s"
+        ) from exc
+    except httpx.TransportError as exc:
+        raise VectorStoreError(
+            f"cannot use the Chroma server at {where}: nothing answers there "
+            "(is 'chroma run' started?)"
+        ) from exc
+    if response.status_code in (401, 403):
+        raise VectorStoreError(
+            f"the Chroma server at {where} refused the token (check CLUSTERBOT_VECTORS__TOKEN)"
+        )
+    if response.status_code != 200:
+        raise VectorStoreError(
+            f"the Chroma server at {where} answered HTTP {response.status_code}"
+        )
+
+
+def _reason(exc: Exception) -> str:
+    """A short, token-free reason for a failed request."""
+    text = str(exc)
+    if "Could not connect" in text or isinstance(exc, ConnectionError | httpx.TransportError):
+        return "nothing answers there (is 'chroma run' started?)"
+    if any(word in text for word in ("401", "403", "Unauthorized", "Forbidden")):
+        return "it refused the token (check CLUSTERBOT_VECTORS__TOKEN)"
+    return type(exc).__name__
+
+
 def _batches(items: Sequence[Any]) -> list[Sequence[Any]]:
     return [items[start : start + _BATCH] for start in range(0, len(items), _BATCH)]
 
@@ -84,6 +233,21 @@ class VectorIndex:
                 metadata={"model_id": embedder.model_id, "audience": audience},
             )
             self._collections[audience] = collection
+
+    def heartbeat(self) -> None:
+        """Check the store answers (a network call in server mode).
+
+        Raises:
+            VectorStoreError: it does not.
+        """
+        try:
+            self._client.heartbeat()
+        except Exception as exc:
+            raise VectorStoreError(f"the vector store does not answer: {_reason(exc)}") from exc
+
+    def close(self) -> None:
+        """Release the client's connections."""
+        close_client(self._client)
 
     def drop_other_models(self) -> list[str]:
         """Delete collections of embedding models no longer in use; returns their names."""
@@ -219,4 +383,14 @@ class VectorIndex:
         )
 
 
-__all__ = ["VectorIndex", "collection_name", "persistent_client"]
+__all__ = [
+    "TOKEN_HEADER",
+    "VectorIndex",
+    "VectorStoreError",
+    "close_client",
+    "collection_name",
+    "persistent_client",
+    "public_addresses",
+    "server_client",
+    "server_url",
+]

@@ -8,10 +8,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+LOCK_KEY = 0x636C7573  # PostgreSQL advisory lock held while migrating ("clus")
 
 
 def alembic_config(url: str) -> Config:
@@ -48,6 +50,10 @@ async def upgrade(engine: AsyncEngine) -> bool:
         command.upgrade(config, "head")
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several processes starting at once on a new database: one migrates, the others
+            # wait for its commit and then find nothing left to do.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         await connection.run_sync(_upgrade)
     return True
 

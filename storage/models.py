@@ -578,6 +578,22 @@ class ScoutingCandidate(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class SendLimit(Base):
+    """A sending budget shared by every delivery worker: one row per channel and per chat.
+
+    The channel's row (``chat_id`` empty) holds when its next message may go and until when
+    the platform asked it to pause (a 429); a chat's row holds when that chat may take its
+    next message. Times are seconds since the epoch, so workers on one clock agree.
+    """
+
+    __tablename__ = "send_limits"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    free_at: Mapped[float] = mapped_column(Float, default=0.0)
+    paused_until: Mapped[float] = mapped_column(Float, default=0.0)
+
+
 __all__ = [
     "Alert",
     "Asset",
@@ -602,6 +618,7 @@ __all__ = [
     "Rsvp",
     "ScoutingCandidate",
     "ScoutingRequest",
+    "SendLimit",
     "Source",
     "Subscription",
     "utcnow",

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningUpdate
 
-from storage.models import Delivery, Person, Subscription, utcnow
+from storage.models import Delivery, Opportunity, Person, Source, Subscription, utcnow
 
 _UNIQUE = ("person_id", "item_key", "kind")
 _TABLE = cast(Table, Delivery.__table__)
@@ -149,6 +149,37 @@ async def cancel(
         update(_TABLE)
         .where(*criteria)
         .values(status="cancelled", last_error=reason, updated_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def withdraw_restricted(
+    session: AsyncSession, *, organisation_id: int, visible: Collection[str]
+) -> int:
+    """Cancel pending rows to an organisation's members about opportunities they may not see.
+
+    For an organisation that lost its membership: alerts and reminders already queued about
+    member-only opportunities must not reach its people any more. Staff keep theirs.
+
+    Returns:
+        How many rows were cancelled.
+    """
+    people = select(Person.id).where(
+        Person.organisation_id == organisation_id, Person.role == "member"
+    )
+    restricted = (
+        select(Opportunity.id)
+        .join(Source, Source.id == Opportunity.source_id)
+        .where(Source.audience.not_in(list(visible)))
+    )
+    result = await session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.status == "pending",
+            _TABLE.c.person_id.in_(people),
+            _TABLE.c.opportunity_id.in_(restricted),
+        )
+        .values(status="cancelled", last_error="no longer visible", updated_at=utcnow())
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -432,4 +463,5 @@ __all__ = [
     "record",
     "refusals",
     "release",
+    "withdraw_restricted",
 ]

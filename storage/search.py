@@ -67,27 +67,38 @@ async def lexical_search(
     return [(str(r[0]), float(r[1])) for r in rows]
 
 
-async def document_frequencies(session: AsyncSession, terms: Sequence[str]) -> dict[str, int]:
-    """How many chunks contain each term (stemmed as the lexical index stems it)."""
+async def document_frequencies(
+    session: AsyncSession, terms: Sequence[str], *, audiences: Sequence[str] | None = None
+) -> dict[str, int]:
+    """How many chunks contain each term (stemmed as the lexical index stems it).
+
+    With ``audiences``, only chunks of documents for those audiences count: word statistics
+    drive whether a public answer is given, so they must not reflect member-only text.
+    """
     sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        sql = "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :q"
+        if audiences is not None:
+            sql += " AND audience IN :audiences"
+    else:
+        sql = (
+            "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE "
+            "to_tsvector('english', coalesce(c.section, '') || ' ' || c.text) "
+            "@@ plainto_tsquery('english', :q)"
+        )
+        if audiences is not None:
+            sql += " AND d.audience IN :audiences"
+    statement = text(sql)
+    params: dict[str, object] = {}
+    if audiences is not None:
+        statement = statement.bindparams(bindparam("audiences", expanding=True))
+        params["audiences"] = list(audiences)
     result: dict[str, int] = {}
     for term in terms:
         if not term.strip():
             continue
-        if sqlite:
-            count = await session.scalar(
-                text("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :q"),
-                {"q": _fts5_query([term], [])},
-            )
-        else:
-            count = await session.scalar(
-                text(
-                    "SELECT count(*) FROM chunks WHERE to_tsvector('english', "
-                    "coalesce(section, '') || ' ' || text) @@ plainto_tsquery('english', :q)"
-                ),
-                {"q": term},
-            )
-        result[term] = int(count or 0)
+        params["q"] = _fts5_query([term], []) if sqlite else term
+        result[term] = int(await session.scalar(statement, params) or 0)
     return result
 
 
@@ -96,9 +107,15 @@ async def vector_count(session: AsyncSession) -> int:
     return int(await session.scalar(text("SELECT count(DISTINCT vector_id) FROM chunks")) or 0)
 
 
-async def chunk_count(session: AsyncSession) -> int:
-    """How many chunks the store holds."""
-    return int(await session.scalar(text("SELECT count(*) FROM chunks")) or 0)
+async def chunk_count(session: AsyncSession, *, audiences: Sequence[str] | None = None) -> int:
+    """How many chunks the store holds (of documents for ``audiences``, when given)."""
+    if audiences is None:
+        return int(await session.scalar(text("SELECT count(*) FROM chunks")) or 0)
+    statement = text(
+        "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
+        "WHERE d.audience IN :audiences"
+    ).bindparams(bindparam("audiences", expanding=True))
+    return int(await session.scalar(statement, {"audiences": list(audiences)}) or 0)
 
 
 __all__ = ["chunk_count", "document_frequencies", "lexical_search", "vector_count"]

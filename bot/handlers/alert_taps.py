@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.alert_messages import APPLY, FEEDBACK
 from bot.context import Context
+from bot.handlers.common import parse_id
 from bot.messages import Incoming, Reply
 from bot.reminders import schedule_reminders
 from storage.models import Alert, Opportunity, Source, utcnow
@@ -29,10 +30,11 @@ async def alert_tap(msg: Incoming, ctx: Context) -> Reply:
     value, _, ref = (
         msg.tap.payload.rpartition(":") if action == FEEDBACK else ("", "", msg.tap.payload)
     )
-    if not ref.isdigit() or (action == FEEDBACK and value not in ANSWERS):
+    alert_id = parse_id(ref)
+    if alert_id is None or (action == FEEDBACK and value not in ANSWERS):
         return Reply("That button no longer works.")
     async with ctx.sessions.begin() as session:
-        alert = await session.get(Alert, int(ref))
+        alert = await session.get(Alert, alert_id)
         if alert is None or alert.person_id != ctx.caller.person_id:
             return Reply("That alert is no longer on record; /calls shows what fits you now.")
         opp = await session.get_one(Opportunity, alert.opportunity_id)

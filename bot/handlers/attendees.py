@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
-from bot.handlers.common import caller_records
+from bot.handlers.common import caller_records, parse_id
 from bot.handlers.unanswered import PRIVATE_ONLY, STAFF_ONLY
 from bot.messages import Button, Incoming, Reply
 from storage.models import Opportunity, Organisation, Person, Rsvp
@@ -69,11 +69,12 @@ async def visible_tap(msg: Incoming, ctx: Context) -> Reply:
     """Agree to be shown to other attendees and see who else agreed; or withdraw."""
     assert msg.tap is not None
     verb, _, ref = msg.tap.payload.partition(":")
-    if verb not in ("on", "off") or not ref.isdigit():
+    event_id = parse_id(ref)
+    if verb not in ("on", "off") or event_id is None:
         return Reply("That button no longer works; /events shows the current meetings.")
     async with ctx.sessions.begin() as session:
         person, _ = await caller_records(session, ctx)
-        opp = await session.get(Opportunity, int(ref))
+        opp = await session.get(Opportunity, event_id)
         if opp is None:
             return Reply("That meeting is no longer on my list.")
         await set_subscription(session, person.id, CONSENT, active=verb == "on")
@@ -114,9 +115,10 @@ async def handle_attendees(msg: Incoming, ctx: Context) -> Reply:
                 going = await _going(session, opp.id)
                 lines.append(f"{n}. {opp.deadlines[0]} {opp.title}: {len(going)}")
             return Reply("\n".join(lines) if events else "No upcoming meetings.")
-        if not msg.args.isdigit() or not 1 <= int(msg.args) <= len(events):
+        number = parse_id(msg.args)
+        if number is None or not 1 <= number <= len(events):
             return Reply(f"Give the number of a meeting from 1 to {len(events)}: /attendees 2")
-        opp = events[int(msg.args) - 1]
+        opp = events[number - 1]
         going = await _going(session, opp.id)
     if not going:
         return Reply(f"Nobody has RSVPed to {opp.title} yet.")

@@ -31,6 +31,8 @@ from bot.broadcasts import (
     when,
 )
 from bot.context import Context
+from bot.errors import UserError
+from bot.handlers.common import parse_id
 from bot.handlers.unanswered import PRIVATE_ONLY, STAFF_ONLY
 from bot.messages import Button, Incoming, Reply
 
@@ -150,11 +152,14 @@ async def handle_broadcast(msg: Incoming, ctx: Context) -> Reply:
             return Reply("No broadcasts yet. " + USAGE)
         return Reply("Latest broadcasts:\n" + "\n".join(list_line(v) for v in views))
     if sub in _SUBCOMMANDS:
-        ref = rest.strip().lstrip("#")
-        if not ref.isdigit():
+        ref = parse_id(rest.strip().lstrip("#"))
+        if ref is None:
             return Reply(f"Give the broadcast's number: /broadcast {sub} 12")
-        return await _run(sub, int(ref), ctx)
-    request = parse_request(args, timezone=ctx.timezone)
+        return await _run(sub, ref, ctx)
+    try:
+        request = parse_request(args, timezone=ctx.timezone)
+    except UserError as exc:  # say what was wrong, then where the how-to is
+        return Reply(f"{exc}\n\n/broadcast help shows how to write one.")
     found = await create(ctx.sessions, request, author=_actor(ctx), author_id=ctx.caller.person_id)
     return _preview_reply(found, ctx)
 
@@ -165,10 +170,10 @@ def _tap(sub: str) -> Callable[[Incoming, Context], Awaitable[Reply]]:
         if refused is not None:
             return refused
         assert msg.tap is not None
-        ref = msg.tap.payload
-        if not ref.isdigit():
+        ref = parse_id(msg.tap.payload)
+        if ref is None:
             return Reply("That button no longer works.")
-        return await _run(sub, int(ref), ctx)
+        return await _run(sub, ref, ctx)
 
     handle.__doc__ = f"The {sub} button under a broadcast (staff only)."
     return handle

@@ -42,6 +42,20 @@ def private_only(msg: Incoming, what: str) -> Reply | None:
     return Reply(f"Let's do {what} in a private chat with me, so only you see it.")
 
 
+MAX_DIGITS = 18  # any number this long fits the database's 64-bit integer columns
+
+
+def parse_id(text: str) -> int | None:
+    """A record number typed or carried by a button, or None when it is not one.
+
+    Only ASCII digits count: ``str.isdigit`` also accepts "²", which ``int`` refuses, and a
+    number longer than ``MAX_DIGITS`` would overflow the database's integer columns.
+    """
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_DIGITS:
+        return None
+    return int(text)
+
+
 def days_until(day: date, today: date) -> str:
     """Today, tomorrow or in N days, as words."""
     delta = (day - today).days
@@ -52,4 +66,4 @@ def days_until(day: date, today: date) -> str:
     return f"in {delta} days" if delta > 0 else f"{-delta} days ago"
 
 
-__all__ = ["caller_records", "days_until", "ensure_organisation", "private_only"]
+__all__ = ["caller_records", "days_until", "ensure_organisation", "parse_id", "private_only"]

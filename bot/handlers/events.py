@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.handlers.attendees import CONSENT, also_coming, visibility_button
-from bot.handlers.common import caller_records, days_until
+from bot.handlers.common import caller_records, days_until, parse_id
 from bot.messages import Attachment, Button, Incoming, Reply, SourceRef, reply_to_data
 from bot.schedule import local_time
 from knowledge.match.filters import status_today
@@ -108,10 +108,11 @@ async def rsvp_tap(msg: Incoming, ctx: Context) -> Reply:
     """Register (or cancel) the caller for one event, with a reminder the day before."""
     assert msg.tap is not None
     going = msg.tap.action == RSVP
-    if not msg.tap.payload.isdigit():
+    event_id = parse_id(msg.tap.payload)
+    if event_id is None:
         return Reply("That button no longer works; /events shows the current meetings.")
     async with ctx.sessions.begin() as session:
-        opp = await session.get(Opportunity, int(msg.tap.payload))
+        opp = await session.get(Opportunity, event_id)
         if opp is None or opp.kind != "event":
             return Reply("That meeting is no longer on my list; /events shows the current ones.")
         if going and status_today(opp, ctx.clock.today()) == "closed":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.context import Context
-from bot.handlers.common import caller_records
+from bot.handlers.common import caller_records, parse_id
 from bot.messages import Incoming, Reply
 from storage.models import Feedback, Handoff, Question
 
@@ -17,10 +17,11 @@ async def feedback_tap(msg: Incoming, ctx: Context) -> Reply:
     """Record a thumbs up or down on one answer (a second tap changes it)."""
     assert msg.tap is not None
     value, _, ref = msg.tap.payload.partition(":")
-    if value not in ("up", "down") or not ref.isdigit():
+    question_id = parse_id(ref)
+    if value not in ("up", "down") or question_id is None:
         return Reply("That button no longer works.")
     async with ctx.sessions.begin() as session:
-        question = await session.get(Question, int(ref))
+        question = await session.get(Question, question_id)
         if question is None:
             return Reply("That answer is no longer on record, but thanks all the same.")
         person, _ = await caller_records(session, ctx)
@@ -44,10 +45,10 @@ async def feedback_tap(msg: Incoming, ctx: Context) -> Reply:
 async def handoff_tap(msg: Incoming, ctx: Context) -> Reply:
     """Pass the question, the answer given and its sources to the cluster team."""
     assert msg.tap is not None
-    ref = msg.tap.payload
+    question_id = parse_id(msg.tap.payload)
     async with ctx.sessions.begin() as session:
         person, org = await caller_records(session, ctx)
-        question = await session.get(Question, int(ref)) if ref.isdigit() else None
+        question = await session.get(Question, question_id) if question_id is not None else None
         if question is not None:
             existing = await session.scalar(
                 select(Handoff).where(

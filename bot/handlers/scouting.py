@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.errors import UserError
-from bot.handlers.common import private_only
+from bot.handlers.common import parse_id, private_only
 from bot.handlers.unanswered import PRIVATE_ONLY, STAFF_ONLY
 from bot.messages import Button, Incoming, Reply
 from bot.scouting import (
@@ -217,10 +217,11 @@ def shortlist_reply(opened: Opened) -> Reply:
 async def intro_tap(msg: Incoming, ctx: Context) -> Reply:
     """The SME asks to be introduced to a shortlisted candidate."""
     assert msg.tap is not None
-    if not msg.tap.payload.isdigit():
+    candidate_id = parse_id(msg.tap.payload)
+    if candidate_id is None:
         return Reply("That button no longer works.")
     step = await ask_introduction(
-        ctx.sessions, candidate_id=int(msg.tap.payload), person_id=ctx.caller.person_id
+        ctx.sessions, candidate_id=candidate_id, person_id=ctx.caller.person_id
     )
     if step.candidate.stage == "introduced":
         return Reply(f"You're introduced to {step.candidate.title}: their details are on the way.")
@@ -235,11 +236,12 @@ async def answer_tap(msg: Incoming, ctx: Context) -> Reply:
     """The counterpart accepts or declines an introduction."""
     assert msg.tap is not None
     ref, _, verdict = msg.tap.payload.partition(":")
-    if not ref.isdigit() or verdict not in ("yes", "no"):
+    candidate_id = parse_id(ref)
+    if candidate_id is None or verdict not in ("yes", "no"):
         return Reply("That button no longer works.")
     step = await counterpart_answer(
         ctx.sessions,
-        candidate_id=int(ref),
+        candidate_id=candidate_id,
         person_id=ctx.caller.person_id,
         accept=verdict == "yes",
     )
@@ -258,13 +260,14 @@ async def handle_requests(msg: Incoming, ctx: Context) -> Reply:
     if not verb:
         return await _list(ctx)
     ref = ref.strip().lstrip("#")
-    if verb not in _VERBS or not ref.isdigit():
+    number = parse_id(ref)
+    if verb not in _VERBS or number is None:
         return Reply(
             "Use /requests to list them, or /requests show|introduce|accepted|contract|"
             "decline|close ID (show and close take a request number, the rest a candidate "
             "number)."
         )
-    return await _act(ctx, verb, int(ref))
+    return await _act(ctx, verb, number)
 
 
 async def staff_tap(msg: Incoming, ctx: Context) -> Reply:
@@ -273,9 +276,10 @@ async def staff_tap(msg: Incoming, ctx: Context) -> Reply:
         return refused
     assert msg.tap is not None
     verb, _, ref = msg.tap.payload.partition(":")
-    if verb not in _VERBS or not ref.isdigit():
+    number = parse_id(ref)
+    if verb not in _VERBS or number is None:
         return Reply("That button no longer works.")
-    return await _act(ctx, verb, int(ref))
+    return await _act(ctx, verb, number)
 
 
 async def _list(ctx: Context) -> Reply:

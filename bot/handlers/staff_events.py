@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.errors import UserError
 from bot.event_draft import USAGE, draft_from_line
+from bot.handlers.common import parse_id
 from bot.handlers.unanswered import PRIVATE_ONLY, STAFF_ONLY
 from bot.messages import Button, Incoming, Reply
 from bot.staff_events import cancel_event, create_event
@@ -41,7 +42,10 @@ async def handle_newevent(msg: Incoming, ctx: Context) -> Reply:
         return refused
     if not msg.args.strip():
         return Reply(USAGE.format(tz=ctx.timezone))
-    draft = draft_from_line(msg.args, tz=ctx.timezone, today=ctx.clock.today())
+    try:
+        draft = draft_from_line(msg.args, tz=ctx.timezone, today=ctx.clock.today())
+    except UserError as exc:  # say what was wrong, then how it is written
+        return Reply(f"{exc}\n\n{USAGE.format(tz=ctx.timezone)}")
     event = await create_event(
         ctx.sessions, _ingester(ctx), draft, actor=f"person:{ctx.caller.person_id}"
     )
@@ -71,7 +75,7 @@ async def cancel_tap(msg: Incoming, ctx: Context) -> Reply:
         return refused
     assert msg.tap is not None
     step, _, ref = msg.tap.payload.partition(":")
-    if step not in ("ask", "yes") or not ref.isdigit():
+    if step not in ("ask", "yes") or parse_id(ref) is None:
         return Reply("That button no longer works.")
     if step == "ask":
         return Reply(

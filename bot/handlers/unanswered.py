@@ -9,6 +9,7 @@ work only in a private chat, where other people's questions are not on show.
 from __future__ import annotations
 
 from bot.context import Context
+from bot.handlers.common import parse_id
 from bot.messages import Button, Incoming, Reply
 from bot.unanswered import DEFAULT_EXPIRY_DAYS, answer_question, describe, list_unanswered
 
@@ -53,7 +54,7 @@ async def answer_tap(msg: Incoming, ctx: Context) -> Reply:
         return refused
     assert msg.tap is not None
     ref = msg.tap.payload
-    if not ref.isdigit():
+    if parse_id(ref) is None:
         return Reply("That button no longer works.")
     return Reply(
         f"Send /answer {ref} followed by your answer. The person who asked gets it, and I use "
@@ -67,14 +68,14 @@ async def handle_answer(msg: Incoming, ctx: Context) -> Reply:
     if refused is not None:
         return refused
     ref, _, text = msg.args.strip().partition(" ")
-    ref = ref.lstrip("#")
-    if not ref.isdigit() or not text.strip():
+    question_id = parse_id(ref.lstrip("#"))
+    if question_id is None or not text.strip():
         return Reply(
             "Use /answer ID your answer, e.g. /answer 12 The voucher covers up to €10 000."
         )
     done = await answer_question(
         ctx.sessions,
-        question_id=int(ref),
+        question_id=question_id,
         text=text,
         actor=f"person:{ctx.caller.person_id}",
         today=ctx.clock.today(),

@@ -20,7 +20,10 @@ serves the channel's routes on 127.0.0.1 and lets the fake push to them) and yie
 ``TelegramDriver`` whose ``say`` / ``tap`` / ``redeliver_last`` play the user.
 
 Every call and sent message carries ``at``, the ``time.monotonic()`` of its arrival, so tests
-can check the spacing of what the bot sent. ``enforce_limits`` makes the fake answer 429 (with
+can check the spacing of what the bot sent. ``inject_faults(FaultPlan(...))`` answers a seeded
+random share of sends with 429, 5xx, a stall past the client's timeout or 403 (blocked), and
+lists each in ``faults``; ``base_url_for("w1")`` gives a worker its own URL, so every call
+says in ``via`` which worker made it. ``enforce_limits`` makes the fake answer 429 (with
 ``retry_after``) like Telegram when sends come faster than its limits; ``limit_hits`` lists
 those answers.
 
@@ -34,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import socket
 import time
 import zlib
@@ -89,6 +93,58 @@ class Call:
     files: dict[str, tuple[str, bytes]]
     status: int
     at: float = 0.0
+    via: str = ""  # the worker tag of the URL it came through (``base_url_for``)
+    answered_at: float = 0.0  # time.monotonic() when it was answered (0: not yet)
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Faults chosen per message by a seeded RNG: the same seed fails the same sends.
+
+    Each send of a chat is one draw, keyed by (seed, chat, how many sends that chat had
+    before), so a retry gets a new draw. A blocked chat (``blocked`` of the chats, chosen
+    by chat) always answers 403. A timeout stalls ``stall_s`` (set it past the client's
+    timeout) and then answers 504 without delivering.
+    """
+
+    seed: int = 6
+    rate_limited: float = 0.05
+    retry_after: float = 1.0
+    server_error: float = 0.01
+    timeout: float = 0.005
+    blocked: float = 0.02
+    stall_s: float = 11.0
+
+    def is_blocked(self, chat_id: str) -> bool:
+        """Whether this chat blocked the bot."""
+        return random.Random(f"{self.seed}:{chat_id}:blocked").random() < self.blocked
+
+    def draw(self, chat_id: str, attempt: int) -> str | None:
+        """The fault of the ``attempt``-th send to ``chat_id`` (0-based): a kind or None."""
+        if self.is_blocked(chat_id):
+            return "blocked"
+        roll = random.Random(f"{self.seed}:{chat_id}:{attempt}").random()
+        for kind, share in (
+            ("rate_limited", self.rate_limited),
+            ("server_error", self.server_error),
+            ("timeout", self.timeout),
+        ):
+            if roll < share:
+                return kind
+            roll -= share
+        return None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault the plan injected: which chat, what, when it arrived and was answered."""
+
+    chat_id: str
+    kind: str
+    at: float
+    answered_at: float
+    via: str
+    retry_after: float | None = None
 
 
 @dataclass
@@ -176,6 +232,9 @@ class FakeTelegram:
         self.blocked: set[str] = set()
         self.webhook = _WebhookState()
         self.limit_hits: list[LimitHit] = []
+        self.faults: list[Fault] = []
+        self._plan: FaultPlan | None = None
+        self._attempts: dict[str, int] = defaultdict(int)
         self._limits: _Limits | None = None
         self._calls: list[Call] = []
         self._queue: list[_Queued] = []
@@ -197,6 +256,7 @@ class FakeTelegram:
         """Listen on a free port of 127.0.0.1."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/{via}/bot{token}/{method}", self._handle)
         app.router.add_route("*", "/file/bot{token}/{path:.*}", self._not_found)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
@@ -231,6 +291,14 @@ class FakeTelegram:
     def base_url(self) -> str:
         """The API URL ending in ``/bot`` (``CLUSTERBOT_TELEGRAM_API_URL``)."""
         return f"http://127.0.0.1:{self._port}/bot"
+
+    def base_url_for(self, via: str) -> str:
+        """An API URL whose calls are recorded with ``via`` (one per worker process)."""
+        return f"http://127.0.0.1:{self._port}/{via}/bot"
+
+    def inject_faults(self, plan: FaultPlan | None) -> None:
+        """From now on fail sends as ``plan`` draws them (None: stop)."""
+        self._plan = plan
 
     # -- scripting ----------------------------------------------------------------------------
 
@@ -374,14 +442,47 @@ class FakeTelegram:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        via = request.match_info.get("via", "")
         at = time.monotonic()
         params, files = await _read_params(request)
         index = len(self._calls)
-        self._calls.append(Call(method, params, files, 0, at))  # status 0: not answered yet
+        self._calls.append(Call(method, params, files, 0, at, via))  # status 0: not answered yet
         self._kick()
-        response = await self._answer(method, request.match_info["token"], params, files, at)
-        self._calls[index] = Call(method, params, files, response.status, at)
+        response = await self._planned_fault(method, request.match_info["token"], params, at, via)
+        if response is None:
+            response = await self._answer(method, request.match_info["token"], params, files, at)
+        self._calls[index] = Call(
+            method, params, files, response.status, at, via, time.monotonic()
+        )
         self._kick()
+        return response
+
+    async def _planned_fault(
+        self, method: str, token: str, params: dict[str, Any], at: float, via: str
+    ) -> web.Response | None:
+        """The answer ``inject_faults`` chose for this send, or None to answer normally."""
+        plan = self._plan
+        if plan is None or token != self.token or method not in ("sendMessage", "sendDocument"):
+            return None
+        chat = str(params.get("chat_id", ""))
+        attempt = self._attempts[chat]
+        self._attempts[chat] += 1
+        kind = plan.draw(chat, attempt)
+        if kind is None:
+            return None
+        retry_after = None
+        if kind == "blocked":
+            response = _error(403)
+        elif kind == "rate_limited":
+            retry_after = plan.retry_after
+            response = _error(429, retry_after=retry_after)
+        elif kind == "server_error":
+            response = _error(502)
+        else:
+            with contextlib.suppress(TimeoutError):  # released early when the fake stops
+                await self._wait(lambda: self._closing, plan.stall_s)
+            response = _error(504, "Gateway Timeout")
+        self.faults.append(Fault(chat, kind, at, time.monotonic(), via, retry_after))
         return response
 
     async def _answer(
@@ -916,6 +1017,8 @@ __all__ = [
     "DEFAULT_WEBHOOK_SECRET",
     "Call",
     "FakeTelegram",
+    "Fault",
+    "FaultPlan",
     "LimitHit",
     "Sent",
     "TelegramDriver",

@@ -1,0 +1,1 @@
+"""Reliability tests: fuzzed adapter input, log hygiene, delivery faults, poisoned documents."""
