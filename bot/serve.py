@@ -23,6 +23,7 @@ from bot.delivery import DeliveryWorker
 from bot.errors import ConfigurationError
 from bot.lifecycle import NO_CHANNEL, stop_on_signals
 from bot.messages import Reply
+from bot.shared_limits import DatabaseLimits
 from bot.web import WebServer
 from knowledge.vectors import VectorStoreError
 from storage.events import forget_events_before
@@ -163,10 +164,13 @@ class Server:
             raise
         # Alerts are planned and the outbox drained in this process too, through the same
         # connected channels.
+        shared = self.app.settings.delivery.shared_limits
         self.worker = DeliveryWorker(
             sessions=self.app.sessions,
             senders={c.channel: c for c in self._started},
             settings=self.app.settings.delivery,
+            # Several serve or deliver processes keep the platform limits together.
+            limits=DatabaseLimits(sessions=self.app.sessions) if shared else None,
         )
         self.background = [
             asyncio.create_task(self.worker.run(self._stop_work), name="delivery"),
