@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from storage.engine import SessionFactory
 from tests import pg
 from tests.pg import Cluster
 
@@ -142,6 +143,19 @@ def db_url(_database: None, tmp_path: Path) -> str:
     return os.environ.get("CLUSTERBOT_DATABASE_URL") or (
         f"sqlite+aiosqlite:///{tmp_path / 'db' / 'test.sqlite3'}"
     )
+
+
+@pytest.fixture
+async def sessions(db_url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions on a freshly migrated database of the test's own."""
+    from storage import create_engine, session_factory, upgrade
+
+    engine = create_engine(db_url)
+    await upgrade(engine)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
-from bot.handlers.common import caller_records, parse_id
-from bot.handlers.unanswered import PRIVATE_ONLY, STAFF_ONLY
+from bot.handlers.common import PRIVATE_ONLY, STAFF_ONLY, caller_records, parse_id
 from bot.messages import Button, Incoming, Reply
 from storage.models import Opportunity, Organisation, Person, Rsvp
 from storage.people import set_subscription, subscriptions

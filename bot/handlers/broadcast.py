@@ -32,8 +32,7 @@ from bot.broadcasts import (
 )
 from bot.context import Context
 from bot.errors import UserError
-from bot.handlers.common import parse_id
-from bot.handlers.unanswered import PRIVATE_ONLY, STAFF_ONLY
+from bot.handlers.common import parse_id, staff_refusal
 from bot.messages import Button, Incoming, Reply
 
 #: Button actions (payload: the broadcast id).
@@ -53,14 +52,6 @@ USAGE = (
 )
 _SUBCOMMANDS = ("list", "status", "send", "approve", "cancel", "preview")
 _SHOWN = 10
-
-
-def _refused(ctx: Context) -> Reply | None:
-    if not ctx.caller.is_staff:
-        return Reply(STAFF_ONLY)
-    if ctx.caller.chat_type != "private":
-        return Reply(PRIVATE_ONLY)
-    return None
 
 
 def _actor(ctx: Context) -> str:
@@ -138,7 +129,7 @@ async def _run(sub: str, broadcast_id: int, ctx: Context) -> Reply:
 
 async def handle_broadcast(msg: Incoming, ctx: Context) -> Reply:
     """Draft a broadcast, or list, show, send, approve or cancel one."""
-    refused = _refused(ctx)
+    refused = staff_refusal(ctx)
     if refused is not None:
         return refused
     args = msg.args.strip()
@@ -166,7 +157,7 @@ async def handle_broadcast(msg: Incoming, ctx: Context) -> Reply:
 
 def _tap(sub: str) -> Callable[[Incoming, Context], Awaitable[Reply]]:
     async def handle(msg: Incoming, ctx: Context) -> Reply:
-        refused = _refused(ctx)
+        refused = staff_refusal(ctx)
         if refused is not None:
             return refused
         assert msg.tap is not None

@@ -35,6 +35,23 @@ async def ensure_organisation(session: AsyncSession, person: Person) -> Organisa
     return org
 
 
+STAFF_ONLY = "That command is for cluster staff."
+PRIVATE_ONLY = "Staff commands work in a private chat with me, not in a shared chat."
+
+
+def staff_refusal(ctx: Context) -> Reply | None:
+    """Why a staff command is refused here, or None when it may run.
+
+    Staff only, and only in a private chat (other people's data must not show in a shared
+    one); handlers call it on every message, so a role change counts at once.
+    """
+    if not ctx.caller.is_staff:
+        return Reply(STAFF_ONLY)
+    if ctx.caller.chat_type != "private":
+        return Reply(PRIVATE_ONLY)
+    return None
+
+
 def private_only(msg: Incoming, what: str) -> Reply | None:
     """A pointer to the private chat when personal data would show in a shared one."""
     if msg.chat_type == "private":
@@ -66,4 +83,13 @@ def days_until(day: date, today: date) -> str:
     return f"in {delta} days" if delta > 0 else f"{-delta} days ago"
 
 
-__all__ = ["caller_records", "days_until", "ensure_organisation", "parse_id", "private_only"]
+__all__ = [
+    "PRIVATE_ONLY",
+    "STAFF_ONLY",
+    "caller_records",
+    "days_until",
+    "ensure_organisation",
+    "parse_id",
+    "private_only",
+    "staff_refusal",
+]

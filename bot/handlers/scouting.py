@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.errors import UserError
-from bot.handlers.common import parse_id, private_only
-from bot.handlers.unanswered import PRIVATE_ONLY, STAFF_ONLY
+from bot.handlers.common import parse_id, private_only, staff_refusal
 from bot.messages import Button, Incoming, Reply
 from bot.scouting import (
     Opened,
@@ -50,14 +49,6 @@ STAFF = "screq"
 _REGIONS = ("Anywhere", "Europe", "DACH", "Nordics", "Benelux")
 _VERBS = ("show", "introduce", "accepted", "contract", "decline", "close")
 _LISTED = 5
-
-
-def _refused(ctx: Context) -> Reply | None:
-    if not ctx.caller.is_staff:
-        return Reply(STAFF_ONLY)
-    if ctx.caller.chat_type != "private":
-        return Reply(PRIVATE_ONLY)
-    return None
 
 
 async def handle_scout(msg: Incoming, ctx: Context) -> Reply:
@@ -254,7 +245,7 @@ async def answer_tap(msg: Incoming, ctx: Context) -> Reply:
 
 async def handle_requests(msg: Incoming, ctx: Context) -> Reply:
     """Staff: list open scouting requests, or act on one (``/requests VERB ID``)."""
-    if (refused := _refused(ctx)) is not None:
+    if (refused := staff_refusal(ctx)) is not None:
         return refused
     verb, _, ref = msg.args.strip().lower().partition(" ")
     if not verb:
@@ -272,7 +263,7 @@ async def handle_requests(msg: Incoming, ctx: Context) -> Reply:
 
 async def staff_tap(msg: Incoming, ctx: Context) -> Reply:
     """Staff: a button under the request list."""
-    if (refused := _refused(ctx)) is not None:
+    if (refused := staff_refusal(ctx)) is not None:
         return refused
     assert msg.tap is not None
     verb, _, ref = msg.tap.payload.partition(":")

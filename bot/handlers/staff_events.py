@@ -10,8 +10,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.errors import UserError
 from bot.event_draft import USAGE, draft_from_line
-from bot.handlers.common import parse_id
-from bot.handlers.unanswered import PRIVATE_ONLY, STAFF_ONLY
+from bot.handlers.common import parse_id, staff_refusal
 from bot.messages import Button, Incoming, Reply
 from bot.staff_events import cancel_event, create_event
 from ingest.chunk import Chunker
@@ -22,14 +21,6 @@ from ingest.pipeline import Ingester
 CANCEL = "evcancel"
 
 
-def _refused(ctx: Context) -> Reply | None:
-    if not ctx.caller.is_staff:
-        return Reply(STAFF_ONLY)
-    if ctx.caller.chat_type != "private":
-        return Reply(PRIVATE_ONLY)
-    return None
-
-
 def _ingester(ctx: Context) -> Ingester:
     if ctx.index is None:
         raise UserError("Meetings can't be created here: I have no search index at hand.")
@@ -38,7 +29,7 @@ def _ingester(ctx: Context) -> Ingester:
 
 async def handle_newevent(msg: Incoming, ctx: Context) -> Reply:
     """Create a network meeting from one line, and offer to cancel it."""
-    if (refused := _refused(ctx)) is not None:
+    if (refused := staff_refusal(ctx)) is not None:
         return refused
     if not msg.args.strip():
         return Reply(USAGE.format(tz=ctx.timezone))
@@ -71,7 +62,7 @@ async def handle_newevent(msg: Incoming, ctx: Context) -> Reply:
 
 async def cancel_tap(msg: Incoming, ctx: Context) -> Reply:
     """Ask once more, then cancel a staff meeting (those who RSVPed are told)."""
-    if (refused := _refused(ctx)) is not None:
+    if (refused := staff_refusal(ctx)) is not None:
         return refused
     assert msg.tap is not None
     step, _, ref = msg.tap.payload.partition(":")

@@ -9,28 +9,18 @@ work only in a private chat, where other people's questions are not on show.
 from __future__ import annotations
 
 from bot.context import Context
-from bot.handlers.common import parse_id
+from bot.handlers.common import PRIVATE_ONLY, STAFF_ONLY, parse_id, staff_refusal
 from bot.messages import Button, Incoming, Reply
 from bot.unanswered import DEFAULT_EXPIRY_DAYS, answer_question, describe, list_unanswered
 
 #: Button action: "answer this one" (payload: the question id).
 ANSWER = "unans"
-STAFF_ONLY = "That command is for cluster staff."
-PRIVATE_ONLY = "Staff commands work in a private chat with me, not in a shared chat."
 _SHOWN = 10
-
-
-def _refused(ctx: Context) -> Reply | None:
-    if not ctx.caller.is_staff:
-        return Reply(STAFF_ONLY)
-    if ctx.caller.chat_type != "private":
-        return Reply(PRIVATE_ONLY)
-    return None
 
 
 async def handle_unanswered(msg: Incoming, ctx: Context) -> Reply:
     """List the questions waiting for staff, oldest first, with their context."""
-    refused = _refused(ctx)
+    refused = staff_refusal(ctx)
     if refused is not None:
         return refused
     items = await list_unanswered(ctx.sessions, limit=_SHOWN + 1)
@@ -49,7 +39,7 @@ async def handle_unanswered(msg: Incoming, ctx: Context) -> Reply:
 
 async def answer_tap(msg: Incoming, ctx: Context) -> Reply:
     """Say how to answer the question under the tapped button."""
-    refused = _refused(ctx)
+    refused = staff_refusal(ctx)
     if refused is not None:
         return refused
     assert msg.tap is not None
@@ -64,7 +54,7 @@ async def answer_tap(msg: Incoming, ctx: Context) -> Reply:
 
 async def handle_answer(msg: Incoming, ctx: Context) -> Reply:
     """Answer one queued question: ``/answer ID text``."""
-    refused = _refused(ctx)
+    refused = staff_refusal(ctx)
     if refused is not None:
         return refused
     ref, _, text = msg.args.strip().partition(" ")

@@ -9,10 +9,8 @@ broadcast was queued, and some never matched: the figures must count each exactl
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import insert, update
 
 from bot.broadcast_spec import parse_request
@@ -22,7 +20,7 @@ from bot.delivery import DeliveryWorker
 from bot.messages import Incoming, Reply
 from bot.slack import SlackChannel
 from bot.telegram import TelegramChannel
-from storage import SessionFactory, create_engine, session_factory, upgrade
+from storage import SessionFactory
 from storage.models import Identity, Organisation, Person, Subscription
 from storage.outbox import counts
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
@@ -43,14 +41,6 @@ class Silent:
 
     async def respond(self, msg: Incoming) -> Reply | None:
         return None
-
-
-@pytest.fixture
-async def sessions(db_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 def chat_of(n: int) -> tuple[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -33,19 +32,11 @@ from bot.broadcasts import (
     status,
 )
 from bot.errors import UserError
-from storage import SessionFactory, create_engine, session_factory, upgrade
+from storage import SessionFactory
 from storage.models import AuditEntry, Delivery, Identity, Organisation, Person
 from storage.models import Subscription as Consent
 
 TZ = "Europe/Berlin"
-
-
-@pytest.fixture
-async def sessions(db_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def members(sessions: SessionFactory, count: int, *, country: str = "DE") -> list[int]:

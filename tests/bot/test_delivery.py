@@ -11,7 +11,6 @@ import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from bot.limits import SAFETY, Lane, Limits, telegram_group
 from bot.messages import Incoming, Reply, reply_to_data
 from bot.slack import SlackChannel
 from bot.telegram import TelegramChannel
-from storage import SessionFactory, create_engine, session_factory, upgrade
+from storage import SessionFactory
 from storage.models import Delivery, Identity, Person, Subscription
 from storage.outbox import counts, enqueue
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
@@ -40,14 +39,6 @@ class Silent:
 
     async def respond(self, msg: Incoming) -> Reply | None:
         return None
-
-
-@pytest.fixture
-async def sessions(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 @pytest.fixture
@@ -515,8 +506,11 @@ async def test_one_busy_chat_does_not_hold_back_the_others(
     stored = await rows(sessions)
     assert all(stored[i].status == "sent" for i in others)
     order = [s.chat_id for s in fake.sent]
-    assert order[0] == "1000"  # due first
-    assert order.index("1000", 1) > max(order.index(str(1100 + n)) for n in range(20))
+    # The others go out beside the busy chat instead of queueing behind it: its next message
+    # waits a second while theirs do not (sends run concurrently, so only counts are sure).
+    assert order[:6].count("1000") <= 1
+    busy_times = [s.at for s in fake.sent if s.chat_id == "1000"]
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(busy_times))
     waiting = [r for r in stored.values() if r.chat_id == "1000" and r.status == "pending"]
     assert waiting
     assert worker.stats.deferred == len(waiting)

@@ -7,15 +7,13 @@ and by counting, never on how long a test took.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.delivery import DeliveryWorker
 from bot.shared_limits import DatabaseLimits, Want
 from bot.telegram import TelegramChannel
-from storage import SessionFactory, create_engine, session_factory, upgrade
+from storage import SessionFactory
 from tests.bot.test_delivery import (
     most_in_any_window,
     people_with_rows,
@@ -26,14 +24,6 @@ from tests.bot.test_delivery import (
 from tests.fakes.telegram_api import FakeTelegram
 
 PAUSE_GRACE_S = 0.1  # a send already started when the other worker's 429 came back
-
-
-@pytest.fixture
-async def sessions(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def test_reservations_of_two_callers_share_one_schedule(sessions: SessionFactory) -> None:

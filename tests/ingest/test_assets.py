@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +10,7 @@ from sqlalchemy import func, select
 from bot.cli_scouting import DEMO_PORTFOLIO
 from ingest.assets import import_assets, parse_assets
 from ingest.errors import CorruptInput, EmptyInput, InvalidRecords, UnsupportedFormat
-from storage import SessionFactory, create_engine, session_factory, upgrade
+from storage import SessionFactory
 from storage.models import Asset, AuditEntry, Organisation
 
 CSV = (
@@ -20,14 +19,6 @@ CSV = (
     "Dr. Mira;mira@uni.example\n"
     "A2;Vector plant;Vektorwerk GmbH;CDMO;AAV, lentivirus;de;TRL 8;;\n"
 )
-
-
-@pytest.fixture
-async def sessions(db_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 def test_columns_are_mapped_by_their_usual_names() -> None:

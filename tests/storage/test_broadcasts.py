@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql
 
-from storage import SessionFactory, create_engine, session_factory, upgrade
+from storage import SessionFactory
 from storage.broadcasts import (
     approval_required,
     cancel_messages,
@@ -32,14 +31,6 @@ from storage.models import (
 )
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def sessions(db_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def org(sessions: SessionFactory, name: str, **fields: Any) -> int:

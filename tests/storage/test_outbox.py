@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql
 
-from storage import SessionFactory, create_engine, session_factory, upgrade
+from storage import SessionFactory, create_engine, session_factory
 from storage.models import Delivery, Document, Opportunity, Person, Source, Subscription
 from storage.outbox import (
     Outcome,
@@ -29,14 +28,6 @@ from storage.outbox import (
 )
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def sessions(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def _person(sessions: SessionFactory, *categories: str) -> int:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
-from storage import SessionFactory, create_engine, session_factory, upgrade
+from storage import SessionFactory
 from storage.models import (
     Alert,
     AuditEntry,
@@ -41,16 +38,6 @@ START = datetime(2026, 11, 1, tzinfo=UTC)
 END = datetime(2026, 12, 1, tzinfo=UTC)
 INSIDE = datetime(2026, 11, 15, 10, tzinfo=UTC)
 BEFORE = START - timedelta(seconds=1)
-
-
-@pytest.fixture
-async def sessions(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 async def _world(sessions: SessionFactory) -> dict[str, int]:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from storage import SessionFactory, create_engine, session_factory, upgrade
+from storage import SessionFactory
 from storage.models import Document, Opportunity, Organisation, Person, Source
 from storage.outbox import enqueue
 from storage.scouting import (
@@ -22,14 +19,6 @@ from storage.scouting import (
     upsert_asset,
     was_asked,
 )
-
-
-@pytest.fixture
-async def sessions(db_url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def test_upsert_adds_then_leaves_alone_then_updates(sessions: SessionFactory) -> None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from storage import SessionFactory, create_engine, session_factory, upgrade
+from storage import SessionFactory
 from storage.models import Feedback, Handoff, Organisation, Person, Question
 from storage.staff_queue import (
     mark_answered,
@@ -19,14 +16,6 @@ from storage.staff_queue import (
 )
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def sessions(db_url: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 def _question(text: str, *, abstained: bool = False) -> Question:
