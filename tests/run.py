@@ -22,8 +22,52 @@ from pathlib import Path
 from tests import pg
 
 ROOT = Path(__file__).resolve().parents[1]
-# Tests about the code itself rather than the database run once, on the SQLite run.
-DATABASE_INDEPENDENT = ("tests/test_lint.py", "tests/test_architecture.py")
+# Tests that never open a database (the code's own checks, file parsers, pure functions) run
+# once, on the SQLite run: running them again on PostgreSQL would test nothing new. This keeps
+# both runs, side by side on two cores, within the suite's 15 minutes.
+DATABASE_INDEPENDENT = (
+    "tests/test_lint.py",
+    "tests/test_architecture.py",
+    "tests/test_offline.py",
+    "tests/bot/test_event_draft.py",
+    "tests/bot/test_schedule.py",
+    "tests/knowledge/test_dates.py",
+    "tests/knowledge/test_links.py",
+    "tests/knowledge/test_match.py",
+    # Ranking quality over a two-minute ingest of ../shared: the ranking is computed in
+    # memory; the matcher's database reads run on PostgreSQL in test_match_matcher.py and
+    # the alert tests.
+    "tests/knowledge/test_match_shared.py",
+    *(
+        f"tests/ingest/test_{name}.py"
+        for name in [
+            "cascade",
+            "changelog",
+            "cordis",
+            "describe",
+            "detect",
+            "dispatch",
+            "eligibility",
+            "errors",
+            "eu_portal",
+            "feed",
+            "fields",
+            "htmltext",
+            "ical",
+            "jsondoc",
+            "limits",
+            "markdown",
+            "pdf",
+            "records",
+            "sedia",
+            "sedia_budget",
+            "shared_data",
+            "text",
+            "webpage",
+            "word",
+        ]
+    ),
+)
 
 
 def _postgresql_available() -> bool:
