@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.context import ROLES
 from bot.errors import UserError
 from storage.engine import SessionFactory
-from storage.models import Person
+from storage.models import Organisation, Person
 from storage.outbox import withdraw_restricted
 from storage.people import audit, find_identity, find_organisations, list_organisations
 
@@ -34,6 +36,17 @@ async def organisations(sessions: SessionFactory) -> list[OrganisationRow]:
     return [OrganisationRow(o.id, o.name, o.is_member, n, o.country) for o, n in rows]
 
 
+async def _one_organisation(session: AsyncSession, name_or_id: str) -> Organisation:
+    """The one organisation going by this name or id; a clear error for none or several."""
+    found = await find_organisations(session, name_or_id)
+    if not found:
+        raise UserError(f"no organisation is called {name_or_id!r} (see 'clusterbot org list')")
+    if len(found) > 1:
+        ids = ", ".join(str(o.id) for o in found)
+        raise UserError(f"several organisations are called {name_or_id!r}; use an id: {ids}")
+    return found[0]
+
+
 async def confirm_membership(
     sessions: SessionFactory, name_or_id: str, *, member: bool, actor: str
 ) -> OrganisationRow:
@@ -43,15 +56,7 @@ async def confirm_membership(
         UserError: no organisation, or several, go by that name.
     """
     async with sessions.begin() as session:
-        found = await find_organisations(session, name_or_id)
-        if not found:
-            raise UserError(
-                f"no organisation is called {name_or_id!r} (see 'clusterbot org list')"
-            )
-        if len(found) > 1:
-            ids = ", ".join(str(o.id) for o in found)
-            raise UserError(f"several organisations are called {name_or_id!r}; use an id: {ids}")
-        org = found[0]
+        org = await _one_organisation(session, name_or_id)
         org.is_member = member
         withdrawn = 0
         if not member:
@@ -94,15 +99,7 @@ async def set_segments(
         if any(len(n) > 80 for n in clean_networks):
             raise UserError("a network name is too long (at most 80 characters)")
     async with sessions.begin() as session:
-        found = await find_organisations(session, name_or_id)
-        if not found:
-            raise UserError(
-                f"no organisation is called {name_or_id!r} (see 'clusterbot org list')"
-            )
-        if len(found) > 1:
-            ids = ", ".join(str(o.id) for o in found)
-            raise UserError(f"several organisations are called {name_or_id!r}; use an id: {ids}")
-        org = found[0]
+        org = await _one_organisation(session, name_or_id)
         detail: dict[str, object] = {}
         if clean_tier is not None:
             org.membership_tier = clean_tier or None
