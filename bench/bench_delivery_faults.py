@@ -1,7 +1,8 @@
 """Several delivery workers: the cost of shared limits, and the fault battery at full size.
 
     .venv/bin/python bench/bench_delivery_faults.py [--recipients 10000] [--skip-battery]
-                                                   [--reservations 400]
+                                                   [--reservations 400] [--skip-reservations]
+                                                   [--only crash|no-crash]
 
 1. Shared limits, measured for the decision database vs Redis (docs/benchmarks.md, "Several
    delivery workers"): the latency of one ``reserve`` (a wave of 8 sends) on a throwaway
@@ -133,7 +134,7 @@ async def main(args: argparse.Namespace) -> None:
     results: dict[str, Any] = {"machine": machine()}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-limits-") as tmp:
-            for name in ("postgresql", "sqlite"):
+            for name in () if args.skip_reservations else ("postgresql", "sqlite"):
                 for callers in (1, 2):
                     url = (
                         cluster.url(cluster.create())
@@ -143,12 +144,14 @@ async def main(args: argparse.Namespace) -> None:
                     found = await reservation_latency(url, args.reservations, callers)
                     results[f"reserve_{name}_{callers}"] = found
                     print(f"reserve, {name}, {callers} caller(s): {found}", flush=True)
-        results["lane"] = lane_latency(4000)
-        print(f"in-process lane: {results['lane']}", flush=True)
+        if not args.skip_reservations:
+            results["lane"] = lane_latency(4000)
+            print(f"in-process lane: {results['lane']}", flush=True)
         if not args.skip_battery:
+            runs = {"crash": (True,), "no-crash": (False,)}.get(args.only, (True, False))
             results["battery"] = [
                 await battery(cluster.url(cluster.create()), args.recipients, crash)
-                for crash in (True, False)
+                for crash in runs
             ]
     finally:
         pg.stop(cluster)
@@ -163,6 +166,8 @@ if __name__ == "__main__":
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--reservations", type=int, default=400)
     parser.add_argument("--skip-battery", action="store_true")
+    parser.add_argument("--skip-reservations", action="store_true")
+    parser.add_argument("--only", choices=("crash", "no-crash"), help="one battery run")
     # SIGTERM unwinds like Ctrl-C, so the throwaway PostgreSQL is stopped either way.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     asyncio.run(main(parser.parse_args()))

@@ -2,7 +2,8 @@
 
 Adapters call :meth:`Assistant.respond` with an ``Incoming``. It answers a redelivered update
 once, resolves the person behind the account (and their role and organisation), decides what
-they may see, and hands the message to the router.
+they may see, and hands the message to the router. One person's messages are taken one at a
+time, in the order they came (bot/turns.py); different people are answered side by side.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bot.config import AlertSettings
 from bot.context import Caller, Context, Role
 from bot.messages import Incoming, Reply
 from bot.router import Router, apology
+from bot.turns import Turns
 from knowledge.answer import Answerer
 from knowledge.clock import Clock
 from knowledge.match import Matcher
@@ -55,6 +57,7 @@ class Assistant:
         self._timezone = timezone
         self._matcher = matcher
         self._index = index
+        self._turns = Turns()
 
     @property
     def commands(self) -> frozenset[str]:
@@ -63,6 +66,10 @@ class Assistant:
 
     async def respond(self, msg: Incoming) -> Reply | None:
         """The reply to a message, or None for an update already answered."""
+        async with self._turns.hold((msg.channel, msg.user_id)):
+            return await self._respond(msg)
+
+    async def _respond(self, msg: Incoming) -> Reply | None:
         try:
             caller = await self._caller(msg)
         except Exception:

@@ -47,6 +47,7 @@ from knowledge.answer import AnswerOptions
 from knowledge.match import Matcher
 from knowledge.profile import Profile
 from knowledge.types import Answer
+from storage.locks import held
 
 
 @click.group(invoke_without_command=True)
@@ -94,14 +95,20 @@ def chat(
 
     async def body(app: App) -> None:
         if not no_demo:
-            await _demo_on_first_start(app)
+            await demo_on_first_start(app)
         await chat_loop(app.console_assistant(VISIBLE[audience]))
 
     run(with_app(data_dir, today, body))
 
 
-async def _demo_on_first_start(app: App) -> None:
-    if await app.is_empty():
+async def demo_on_first_start(app: App) -> None:
+    """Ingest the demo corpus and portfolio into an empty store, once however many start."""
+    if not await app.is_empty():
+        return
+    # Processes started together on an empty store: one ingests, the others wait for it.
+    async with held(app.engine, "first-start"):
+        if not await app.is_empty():
+            return
         click.echo(f"First start: ingesting the demo corpus from {DEMO_CORPUS} ...", err=True)
         summary = await app.ingester.ingest([str(DEMO_CORPUS)], audience="public")
         click.echo(summary.line(), err=True)
@@ -135,7 +142,7 @@ def serve(data_dir: Path | None = None, no_demo: bool = False) -> None:
 
     async def body(app: App) -> None:
         if not no_demo:
-            await _demo_on_first_start(app)
+            await demo_on_first_start(app)
         await run_server(app, on_ready=ready)
 
     run(with_settings(settings, None, body))
@@ -397,4 +404,4 @@ def main() -> None:
     cli()
 
 
-__all__ = ["answer_json", "cli", "main"]
+__all__ = ["answer_json", "cli", "demo_on_first_start", "main"]

@@ -120,7 +120,10 @@ class DeliverySettings(_Section):
     lease_s: float = Field(
         default=120.0,
         gt=0,
-        description="How long a claimed message stays with one worker before others may take it",
+        description=(
+            "How long the messages of a worker that stopped (crashed) stay claimed before "
+            "others may take them; a running worker renews its claims every quarter of this"
+        ),
     )
     batch: int = Field(default=200, ge=1, le=10000, description="Messages claimed at once")
     idle_poll_s: float = Field(

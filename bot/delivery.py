@@ -13,7 +13,9 @@ and hands every claimed row back.
 Crash safety is the order "send, then record" plus the lease: the rows of a worker that died
 are claimable again once their lease runs out, so at most the messages in flight (sent, not
 yet recorded) go out twice. Outcomes are written in small batches as sends complete, so that
-window stays a few messages wide.
+window stays a few messages wide. A live worker renews the lease on everything it holds
+(waiting, being sent, sent but not yet recorded) every quarter lease, so no other worker
+takes a row over from it, however long a send or a write takes.
 
 By default the limits are kept inside the process: one worker per bot token. Several
 workers (on PostgreSQL) share the queue safely; given ``SharedLimits`` (bot/shared_limits.py)
@@ -61,6 +63,7 @@ RESERVE_LEAD_S = 0.02  # shared slots start at least this far ahead (the reserva
 RESERVE_HORIZON_S = 1.0  # shared slots are reserved at most this far ahead
 PAUSE_POLL_S = 0.02  # how often a worker with sends under way reads the shared pause
 FORGET_AFTER_S = 60.0  # shared chat rows idle this long are dropped (checked as often)
+RENEW_LEASES = 0.25  # held rows' leases are renewed this often (share of a lease)
 
 
 @dataclass(eq=False)
@@ -197,7 +200,9 @@ class DeliveryWorker:
         if self._running:
             raise RuntimeError("this delivery worker is already running")
         self._running, self._fatal, self._once = True, None, stop is None
-        watchers = [asyncio.create_task(self._watch(stop))] if stop is not None else []
+        watchers = [asyncio.create_task(self._keep_leases())]
+        if stop is not None:
+            watchers.append(asyncio.create_task(self._watch(stop)))
         if stop is not None and self._shared is not None:
             watchers.append(asyncio.create_task(self._follow_pauses(self._shared)))
         try:
@@ -215,6 +220,32 @@ class DeliveryWorker:
     async def _watch(self, stop: asyncio.Event) -> None:
         await stop.wait()
         self._wake.set()
+
+    async def _keep_leases(self) -> None:
+        """Renew the lease on every row this worker holds, well before it runs out."""
+        every = self._settings.lease_s * RENEW_LEASES
+        while True:
+            await asyncio.sleep(every)
+            ids = list(self._held)
+            until = as_utc(self._now()) + timedelta(seconds=self._settings.lease_s)
+            try:
+                kept = await self._recorder.renew(ids, lease_s=self._settings.lease_s)
+            except Exception:
+                logger.warning("renewing delivery leases failed; trying again", exc_info=True)
+                continue
+            lost = {id_ for id_ in ids if id_ not in kept and id_ in self._held}
+            for id_ in kept:
+                if (job := self._held.get(id_)) is not None:
+                    job.lease_until = until
+            if lost:  # taken over after a long stall: those still waiting are not sent here
+                self._drop(lost)
+                logger.warning("%d delivery leases ran out before they were renewed", len(lost))
+
+    def _drop(self, ids: set[int]) -> None:
+        """Forget rows another worker took over (those already being sent finish)."""
+        for channel in self._channels:
+            for job in channel.lane.remove(lambda j: j.id in ids):
+                self._held.pop(job.id, None)
 
     async def _follow_pauses(self, shared: SharedLimits) -> None:
         """While sends are under way, read the pauses other workers wrote after a 429."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from storage.engine import SessionFactory
-from storage.outbox import Outcome, mark_unreachable, record
+from storage.outbox import Outcome, mark_unreachable, record, renew
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,9 @@ class Recorder:
         self._gone: dict[int, str] = {}  # people to mark unreachable at the next write
         self._gone_unwritten: set[int] = set()
         self._task: asyncio.Task[bool] | None = None
+        # Writes and lease renewals take turns: run side by side, their transactions could
+        # lock the same rows in opposite orders on PostgreSQL.
+        self._turn = asyncio.Lock()
         self.retry_at = 0.0  # no write before this (monotonic)
 
     def put(self, outcome: Outcome) -> None:
@@ -119,8 +122,30 @@ class Recorder:
             return
         self._task = asyncio.create_task(self.flush())
 
+    async def renew(self, ids: Collection[int], *, lease_s: float) -> set[int]:
+        """Extend the lease on ``ids`` and on every outcome not yet written.
+
+        Returns:
+            The ids among them this worker still holds.
+
+        Raises:
+            Exception: Whatever the database raised; the caller tries again soon.
+        """
+        async with self._turn:
+            wanted = set(ids) | {outcome.id for outcome in self._outcomes}
+            if not wanted:
+                return set()
+            async with self._sessions.begin() as session:
+                return await renew(
+                    session, wanted, owner=self._owner, now=self._now(), lease_s=lease_s
+                )
+
     async def flush(self) -> bool:
         """Write what has gathered in one transaction; False (kept for later) if it failed."""
+        async with self._turn:
+            return await self._write()
+
+    async def _write(self) -> bool:
         outcomes, self._outcomes = self._outcomes, []
         gone, self._gone = self._gone, {}
         try:

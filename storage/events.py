@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedEvent, utcnow
+from storage.upsert import insert_new
 
 
 async def claim_event(session: AsyncSession, channel: str, event_id: str) -> bool:
@@ -20,21 +19,7 @@ async def claim_event(session: AsyncSession, channel: str, event_id: str) -> boo
     transaction and then finds the id taken, instead of failing on the unique key.
     """
     values = {"channel": channel, "event_id": event_id, "seen_at": utcnow()}
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("sqlite", "postgresql"):  # any other database: look, then add
-        seen = await session.scalar(
-            select(ProcessedEvent.event_id).where(
-                ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id
-            )
-        )
-        if seen is not None:
-            return False
-        session.add(ProcessedEvent(**values))
-        await session.flush()
-        return True
-    maker = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = await session.execute(maker(ProcessedEvent).values(values).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return await insert_new(session, ProcessedEvent, values, keys=("channel", "event_id"))
 
 
 async def forget_events_before(session: AsyncSession, cutoff: datetime) -> int:

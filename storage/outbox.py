@@ -4,8 +4,9 @@ Planners write rows with ``enqueue`` in the transaction of what caused them; a r
 per recipient, item and kind, so planning twice queues once. The worker ``claim``s due rows
 under a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite one UPDATE statement,
 which the database runs alone), sends them, and ``record``s each outcome; rows it could not
-send go back with ``release``. A worker that dies leaves its rows ``sending`` until the lease
-runs out, and then any worker claims them again: nothing is lost.
+send go back with ``release``; while it holds rows it ``renew``s their lease. A worker that
+dies leaves its rows ``sending`` until the lease runs out, and then any worker claims them
+again: nothing is lost.
 
 Statuses: pending -> sending -> sent | failed | skipped, or back to pending (a retry, a rate
 limit, a release); pending -> cancelled by planners. Like every query here, nothing commits:
@@ -19,17 +20,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.models import Delivery, Opportunity, Person, Source, Subscription, utcnow
+from storage.upsert import insert_new
 
 _UNIQUE = ("person_id", "item_key", "kind")
 _TABLE = cast(Table, Delivery.__table__)
+_RENEW_CHUNK = 500  # ids per renewing statement (SQLite allows a few thousand parameters)
 
 Status = Literal["sent", "pending", "failed", "skipped"]
 
@@ -89,18 +89,7 @@ async def enqueue(
         "created_at": now,
         "updated_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        maker = sqlite_insert if dialect == "sqlite" else pg_insert
-        stmt = maker(Delivery).values(values).on_conflict_do_nothing(index_elements=_UNIQUE)
-        result = await session.execute(stmt)
-        return bool(getattr(result, "rowcount", 0) == 1)
-    try:  # any other database: a savepoint keeps the planner's transaction usable
-        async with session.begin_nested():
-            await session.execute(insert(Delivery).values(values))
-    except IntegrityError:
-        return False
-    return True
+    return await insert_new(session, Delivery, values, keys=_UNIQUE)
 
 
 async def cancel(
@@ -355,6 +344,30 @@ async def record(
         )
 
 
+async def renew(
+    session: AsyncSession, ids: Collection[int], *, owner: str, now: datetime, lease_s: float
+) -> set[int]:
+    """Extend the lease on the rows ``owner`` still holds, in id order; returns their ids.
+
+    A worker renews what it holds (waiting, being sent, sent but not yet recorded) well
+    before the lease runs out, so in normal operation no other worker can take a row over.
+    The ids missing from the answer were lost (the lease ran out and another worker took
+    the row, or the row was recorded meanwhile).
+    """
+    until = as_utc(now) + timedelta(seconds=lease_s)
+    held: set[int] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _RENEW_CHUNK):
+        result = await session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id.in_(ordered[start : start + _RENEW_CHUNK]), _mine(owner))
+            .values(lease_until=until)
+            .returning(_TABLE.c.id)
+        )
+        held.update(result.scalars())
+    return held
+
+
 async def release(session: AsyncSession, ids: Collection[int], *, owner: str) -> int:
     """Hand claimed rows back unsent (pending, due as before, attempts unchanged)."""
     if not ids:
@@ -463,5 +476,6 @@ __all__ = [
     "record",
     "refusals",
     "release",
+    "renew",
     "withdraw_restricted",
 ]

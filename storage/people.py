@@ -30,6 +30,9 @@ from storage.models import (
     Subscription,
     utcnow,
 )
+from storage.upsert import insert_new, upsert
+
+_ACCOUNT = ("channel", "external_id")  # an identity's unique key
 
 
 def new_join_code() -> str:
@@ -65,12 +68,14 @@ async def person_for(
         person = Person(display_name=display_name, last_seen_at=now)
         session.add(person)
         await session.flush()
-        identity = Identity(
-            person_id=person.id, channel=channel, external_id=external_id, chat_id=chat_id
-        )
-        session.add(identity)
-        await session.flush()
-        return person
+        account = {"channel": channel, "external_id": external_id, "chat_id": chat_id}
+        if await insert_new(session, Identity, {**account, "person_id": person.id}, keys=_ACCOUNT):
+            return person
+        # Another process added this account meanwhile (its transaction has committed).
+        await session.delete(person)
+        identity = await find_identity(session, channel, external_id)
+        if identity is None:
+            raise LookupError(f"the {channel} account was added and removed at once")
     person = await session.get_one(Person, identity.person_id)
     # Written at most once a minute: a write per message costs a commit for nothing.
     last = person.last_seen_at
@@ -140,16 +145,22 @@ async def set_state(
     data: dict[str, Any] | None = None,
     paused: bool = False,
 ) -> ConversationState:
-    """Put a person at a step of a flow (replacing any other flow)."""
-    state = await session.get(ConversationState, (channel, user_id))
-    if state is None:
-        state = ConversationState(channel=channel, user_id=user_id, flow=flow, step=step)
-        session.add(state)
-    state.flow, state.step, state.paused = flow, step, paused
-    state.data = dict(data or {})
-    state.updated_at = utcnow()
-    await session.flush()
-    return state
+    """Put a person at a step of a flow (replacing any other flow).
+
+    One upsert, so a state another message of the same person just deleted or created (on
+    another process) is written over rather than failing the update.
+    """
+    values = {
+        "channel": channel,
+        "user_id": user_id,
+        "flow": flow,
+        "step": step,
+        "paused": paused,
+        "data": dict(data or {}),
+        "updated_at": utcnow(),
+    }
+    await upsert(session, ConversationState, values, keys=("channel", "user_id"))
+    return await session.get_one(ConversationState, (channel, user_id), populate_existing=True)
 
 
 async def clear_state(session: AsyncSession, channel: str, user_id: str) -> None:

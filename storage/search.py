@@ -46,12 +46,12 @@ async def lexical_search(
         )
         query = _fts5_query(terms, phrases)
     else:
+        # search_vector is stored (migration 0007): ranking reads it instead of parsing text.
         sql = (
-            "SELECT c.id, ts_rank(to_tsvector('english', coalesce(c.section, '') || ' ' || "
-            "c.text), to_tsquery('english', :q)) AS score FROM chunks c "
-            "JOIN documents d ON d.id = c.document_id "
-            "WHERE to_tsvector('english', coalesce(c.section, '') || ' ' || c.text) "
-            f"@@ to_tsquery('english', :q) AND d.audience IN :audiences {kind_clause} "
+            "SELECT c.id, ts_rank(c.search_vector, query) AS score "
+            "FROM chunks c JOIN documents d ON d.id = c.document_id, "
+            "to_tsquery('english', :q) AS query "
+            f"WHERE c.search_vector @@ query AND d.audience IN :audiences {kind_clause} "
             "ORDER BY score DESC LIMIT :limit"
         )
         words = [w for t in (*phrases, *terms) for w in t.split() if w.isalnum()]
@@ -83,8 +83,7 @@ async def document_frequencies(
     else:
         sql = (
             "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE "
-            "to_tsvector('english', coalesce(c.section, '') || ' ' || c.text) "
-            "@@ plainto_tsquery('english', :q)"
+            "c.search_vector @@ plainto_tsquery('english', :q)"
         )
         if audiences is not None:
             sql += " AND d.audience IN :audiences"

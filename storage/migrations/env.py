@@ -8,20 +8,11 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.engine import create_engine
+from storage.migrate import include_object
 from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def _include(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    # The full-text index (FTS5 tables on SQLite, a GIN expression index on PostgreSQL) is
-    # made by hand in 0001, not by the models.
-    if name is None or not name.startswith(("chunks_fts", "ix_chunks_fts")):
-        return True
-    return type_ not in ("table", "index")
 
 
 def _run(connection: Connection) -> None:
@@ -29,7 +20,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        include_object=_include,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

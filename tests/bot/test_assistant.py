@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bot.admin import confirm_membership, organisations, set_role
 from bot.app import App
 from bot.errors import UserError
 from bot.messages import Incoming
+from storage.models import Identity
 from tests.bot.chat import Chat, onboard
 from tests.factories import make_app
 
@@ -114,3 +116,23 @@ async def test_a_broken_database_gets_an_apology_with_a_reference(
     assert f"Reference: {reply.reference}" in reply.text
     assert reply.reference in caplog.text
     assert "Traceback" in caplog.text or any(r.exc_info for r in caplog.records)
+
+
+async def test_one_persons_messages_sent_at_once_are_answered_in_order(app: App) -> None:
+    chat = Chat(app.assistant, user="quick")
+    await chat.say("/start")
+    replies = await asyncio.gather(chat.say("Quickfingers Bio GmbH"), chat.say("Germany"))
+    assert "(2/9)" in replies[0].text  # the name was taken first, then the country
+    assert "(3/9)" in replies[1].text
+    assert "(4/9)" in (await chat.tap("SME")).text
+
+
+async def test_a_new_persons_first_messages_at_once_make_one_person(app: App) -> None:
+    chats = [Chat(app.assistant, user="newcomer", chat="newcomer") for _ in range(5)]
+    replies = await asyncio.gather(*(chat.say("/help") for chat in chats))
+    assert not any("went wrong" in reply.text for reply in replies)
+    async with app.sessions() as session:
+        found = await session.scalars(
+            select(Identity.person_id).where(Identity.external_id == "newcomer")
+        )
+        assert len(list(found)) == 1

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
-from bot.cli import cli
+from bot.cli import cli, demo_on_first_start
+from bot.cli_scouting import DEMO_PORTFOLIO
+from storage.models import Asset, AuditEntry, Document
+from tests.factories import make_app
 from tests.pg import sqlite_only
 
 ASK_KEYS = {"question", "answer", "abstained", "citations"}
@@ -158,6 +163,24 @@ def test_chat_ingests_demo_on_first_start_and_answers(tmp_path: Path) -> None:
     assert [(e["actor"], e["action"]) for e in entries if e["action"] == "ingest"] == [
         ("first-start", "ingest")
     ]
+
+
+async def test_processes_starting_together_ingest_the_demo_once(tmp_path: Path) -> None:
+    apps = [await make_app(tmp_path / "together") for _ in range(2)]
+    try:
+        await asyncio.gather(*(demo_on_first_start(app) for app in apps))
+        async with apps[0].sessions() as session:
+            documents = await session.scalar(select(func.count()).select_from(Document))
+            assets = await session.scalar(select(func.count()).select_from(Asset))
+            ingests = await session.scalar(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "ingest")
+            )
+    finally:
+        for app in apps:
+            await app.close()
+    assert ingests == 1  # one process ingested; the other waited, looked again, found it done
+    assert documents
+    assert assets == len(DEMO_PORTFOLIO.read_text().splitlines()) - 1
 
 
 def test_ask_kind_filter_limits_sources(demo_dir: Path) -> None:

@@ -587,6 +587,37 @@ async def test_two_workers_share_the_queue_without_sending_twice(
     assert second.stats.sent > 0
 
 
+async def test_a_send_slower_than_the_lease_is_not_taken_over_by_another_worker(
+    sessions: SessionFactory, fake: FakeTelegram, telegram: TelegramChannel
+) -> None:
+    """The lease is renewed while a send hangs (and while its outcome waits to be written),
+    so the second worker, polling all along, never finds the row claimable."""
+    await people_with_rows(sessions, ["5001"])
+    fake.stall_next("sendMessage", 2.5, deliver=True)  # 2.5 leases, then delivered
+    stop = asyncio.Event()
+    slow, other = (
+        DeliveryWorker(
+            sessions=sessions,
+            senders={"telegram": telegram},
+            settings=settings(lease_s=1.0),
+            owner=name,
+        )
+        for name in ("slow", "other")
+    )
+    first = asyncio.create_task(slow.run(stop))
+    await fake.wait_for_calls("sendMessage")
+    second = asyncio.create_task(other.run(stop))
+    try:
+        await fake.wait_for_sent(1, within=10)
+        await asyncio.sleep(1.5)  # another lease and a half for a second send to show up
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(first, second), 30)
+    assert [s.chat_id for s in fake.sent] == ["5001"]
+    assert (slow.stats.sent, other.stats.claimed) == (1, 0)
+    assert await until_settled(other, sessions) == {"sent": 1}
+
+
 async def test_stats_line_reads_well(sessions: SessionFactory) -> None:
     worker = DeliveryWorker(sessions=sessions, senders={}, settings=settings())
     worker.stats.sent = 3

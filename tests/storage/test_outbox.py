@@ -25,6 +25,7 @@ from storage.outbox import (
     record,
     refusals,
     release,
+    renew,
 )
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -363,6 +364,30 @@ async def test_release_hands_rows_back_unchanged(sessions: SessionFactory) -> No
     row = (await _rows(sessions))["opp:1"]
     assert (row.status, row.attempts, row.lease_owner) == ("pending", 0, None)
     assert await _claim(sessions, "w2") == ["opp:1"]
+
+
+async def test_renew_extends_only_the_leases_the_owner_still_holds(
+    sessions: SessionFactory,
+) -> None:
+    pid = await _person(sessions)
+    for n in range(3):
+        await _queue(sessions, pid, f"opp:{n}")
+    assert await _claim(sessions, "w1", lease_s=10, limit=2) == ["opp:0", "opp:1"]
+    rows = await _rows(sessions)
+    mine = [rows["opp:0"].id, rows["opp:1"].id]
+    # Both leases run out and w2 takes opp:0 over; opp:2 was never w1's.
+    assert await _claim(sessions, "w2", now=NOW + timedelta(seconds=11), limit=1) == ["opp:0"]
+    later = NOW + timedelta(seconds=12)
+    async with sessions.begin() as session:
+        assert await renew(session, [], owner="w1", now=later, lease_s=10) == set()
+        kept = await renew(session, [*mine, rows["opp:2"].id], owner="w1", now=later, lease_s=10)
+    assert kept == {rows["opp:1"].id}
+    rows = await _rows(sessions)
+    assert as_utc(rows["opp:1"].lease_until or NOW) == later + timedelta(seconds=10)
+    assert rows["opp:0"].lease_owner == "w2"
+    assert as_utc(rows["opp:0"].lease_until or NOW) == NOW + timedelta(seconds=71)
+    assert rows["opp:2"].status == "pending"
+    assert await _claim(sessions, "w3", now=later + timedelta(seconds=9)) == ["opp:2"]
 
 
 async def test_mark_unreachable_skips_the_persons_pending_rows(sessions: SessionFactory) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -53,5 +54,59 @@ async def test_people_events_and_states(db_url: str, tmp_path: Path) -> None:
             count = await session.scalar(select(func.count()).select_from(Identity))
             people = await session.scalar(select(func.count()).select_from(Person))
             assert (count, people) == (1, 1)
+    finally:
+        await engine.dispose()
+
+
+async def test_one_account_added_by_two_processes_at_once_is_one_person(db_url: str) -> None:
+    """Two engines stand for two bot processes that get the same new account's first
+    messages at once: the second waits for the first and then uses its person."""
+    engines = [create_engine(db_url) for _ in range(2)]
+    await upgrade(engines[0])
+    first, second = (session_factory(engine) for engine in engines)
+    account = {"channel": "telegram", "external_id": "77", "chat_id": "77"}
+    try:
+        async with first.begin() as session:
+            added = await person_for(session, **account, display_name="Ann")
+
+            async def meanwhile() -> int:
+                async with second.begin() as other:
+                    return (await person_for(other, **account, display_name="Ann")).id
+
+            racing = asyncio.create_task(meanwhile())
+            await asyncio.sleep(0.3)  # the second insert now waits on the first's transaction
+            assert not racing.done()
+        assert await asyncio.wait_for(racing, 15) == added.id
+        async with first() as session:
+            count = await session.scalar(select(func.count()).select_from(Identity))
+            people = await session.scalar(select(func.count()).select_from(Person))
+        assert (count, people) == (1, 1)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_setting_a_state_another_message_just_cleared_writes_it_again(
+    db_url: str,
+) -> None:
+    engine = create_engine(db_url)
+    await upgrade(engine)
+    sessions = session_factory(engine)
+    try:
+        async with sessions.begin() as session:
+            await set_state(session, "slack", "U1", flow="onboarding", step="country")
+        async with sessions.begin() as session:
+            seen = await get_state(session, "slack", "U1")  # this message read the state...
+            assert seen is not None
+            async with sessions.begin() as other:  # ...another one ended the flow meanwhile
+                await clear_state(other, "slack", "U1")
+            state = await set_state(
+                session, "slack", "U1", flow=seen.flow, step=seen.step, paused=True
+            )
+            assert (state.step, state.paused) == ("country", True)
+        async with sessions() as session:
+            stored = await get_state(session, "slack", "U1")
+            assert stored is not None
+            assert (stored.flow, stored.step, stored.paused) == ("onboarding", "country", True)
     finally:
         await engine.dispose()
