@@ -238,6 +238,7 @@ class AlertPlanner:
                     score=match.score,
                     reasons=[r.text for r in match.reasons],
                     status="digest",
+                    created_at=now,  # the planner's clock: the digest is due from it
                 )
                 session.add(alert)
                 await session.flush()

@@ -593,13 +593,13 @@ async def test_a_send_slower_than_the_lease_is_not_taken_over_by_another_worker(
     """The lease is renewed while a send hangs (and while its outcome waits to be written),
     so the second worker, polling all along, never finds the row claimable."""
     await people_with_rows(sessions, ["5001"])
-    fake.stall_next("sendMessage", 2.5, deliver=True)  # 2.5 leases, then delivered
+    fake.stall_next("sendMessage", 4.0, deliver=True)  # over two leases, then delivered
     stop = asyncio.Event()
     slow, other = (
         DeliveryWorker(
             sessions=sessions,
             senders={"telegram": telegram},
-            settings=settings(lease_s=1.0),
+            settings=settings(lease_s=1.5),
             owner=name,
         )
         for name in ("slow", "other")
@@ -609,7 +609,7 @@ async def test_a_send_slower_than_the_lease_is_not_taken_over_by_another_worker(
     second = asyncio.create_task(other.run(stop))
     try:
         await fake.wait_for_sent(1, within=10)
-        await asyncio.sleep(1.5)  # another lease and a half for a second send to show up
+        await asyncio.sleep(2.0)  # over another lease, for a second send to show up
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(first, second), 30)

@@ -157,8 +157,12 @@ def _command_text(f: Fuzzed) -> str:
     return text.replace("@clusterbot_test_bot", "")
 
 
-async def _drained(recorder: Recorder, done: Any, *, within: float = 60.0) -> None:
-    """Wait until ``done()`` holds and no message is being answered, twice in a row."""
+async def _drained(recorder: Recorder, done: Any, *, within: float = 240.0) -> None:
+    """Wait until ``done()`` holds and no message is being answered, twice in a row.
+
+    The 6,500 polled updates take about 40 s on a quiet 2-core machine and well over a
+    minute beside the other test run; ``within`` only catches an adapter that stopped.
+    """
     calm = 0
     async with asyncio.timeout(within):
         while calm < 2:

@@ -152,8 +152,8 @@ async def _telegram_session(driver: TelegramDriver) -> None:
     await driver.say(MEMBER, "Germany")
     sents = await driver.say(MEMBER, QUESTION, expect=1)
     assert sents
-    sents = await driver.say(MEMBER, "/mydata", expect=1)
-    assert any(s.files for s in sents) or sents
+    sents = await driver.say(MEMBER, "/mydata", expect=2)  # the summary, then the file
+    assert any(s.files for s in sents)
     sents = await driver.say(MEMBER, "/forget")
     target = _tap_target(sents, "rase")
     await driver.tap(MEMBER, target, _label(target, "rase"))
