@@ -124,6 +124,8 @@ async def battery(url: str, recipients: int, crash: bool) -> dict[str, Any]:
         "latest_in_grace_s": round(report.latest_in_grace, 3),
         "chat_gap_breaks": report.chat_gap_breaks,
         "faults": dict(report.faults),
+        "sent_by": dict(sorted(report.sent_by.items())),
+        "exit_codes": report.exit_codes,
         "rate_per_s": round(report.rate_per_s, 2),
         "wall_s": round(report.wall_s, 1),
     }

@@ -46,6 +46,8 @@ from storage.models import (
     utcnow,
 )
 from storage.outbox import as_utc
+from storage.questions import set_meta
+from storage.upsert import insert_new
 
 #: The channels a broadcast can reach (those with a sender in the delivery worker).
 CHANNELS: tuple[str, ...] = ("telegram", "slack")
@@ -301,13 +303,8 @@ async def record_press(
     Returns:
         True when this was the person's first press of that button.
     """
-    maker = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
-    result = await session.execute(
-        maker(BroadcastPress)
-        .values(broadcast_id=broadcast_id, person_id=person_id, button=button, at=utcnow())
-        .on_conflict_do_nothing(index_elements=["broadcast_id", "person_id", "button"])
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)
+    press = {"broadcast_id": broadcast_id, "person_id": person_id, "button": button}
+    return await insert_new(session, BroadcastPress, {**press, "at": utcnow()}, keys=tuple(press))
 
 
 async def latest(session: AsyncSession, *, limit: int = 10) -> list[Broadcast]:
@@ -323,13 +320,7 @@ async def approval_required(session: AsyncSession) -> bool:
 
 async def set_approval_required(session: AsyncSession, required: bool) -> None:
     """Turn the second-approval rule on or off (kept in the store, so every channel obeys)."""
-    row = await session.get(Meta, _APPROVAL)
-    value = "on" if required else "off"
-    if row is None:
-        session.add(Meta(key=_APPROVAL, value=value))
-    else:
-        row.value = value
-    await session.flush()
+    await set_meta(session, _APPROVAL, "on" if required else "off")
 
 
 async def open_pending(session: AsyncSession, broadcast_id: int) -> int:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Meta, Question
+from storage.upsert import upsert
 
 
 async def record_question(
@@ -45,13 +46,12 @@ async def get_meta(session: AsyncSession, key: str) -> str | None:
 
 
 async def set_meta(session: AsyncSession, key: str, value: str) -> None:
-    """Store a fact, replacing any previous value."""
-    row = await session.get(Meta, key)
-    if row is None:
-        session.add(Meta(key=key, value=value))
-    else:
-        row.value = value
-    await session.flush()
+    """Store a fact, replacing any previous value.
+
+    One upsert: processes starting together on a new database all write the embedding
+    model's name at once.
+    """
+    await upsert(session, Meta, {"key": key, "value": value}, keys=("key",))
 
 
 __all__ = ["get_meta", "record_question", "set_meta"]

@@ -79,6 +79,7 @@ class Report:
     chat_gap_breaks: int  # two requests to one chat closer than its interval
     faults: Counter[str]
     rate_per_s: float
+    sent_by: Counter[str]  # messages each worker got accepted (w1, w2; w3 after a restart)
     wall_s: float = 0.0
     killed_at_sent: int = 0
     exit_codes: list[int] = field(default_factory=list)
@@ -92,6 +93,7 @@ class Report:
             f"a retry_after {len(self.sends_in_pauses)} (in the grace {self.sends_in_grace}, "
             f"the latest {self.latest_in_grace:.3f} s after its 429); "
             f"chat gaps broken {self.chat_gap_breaks}; faults {dict(self.faults)}; "
+            f"sent by {dict(sorted(self.sent_by.items()))}; exit codes {self.exit_codes}; "
             f"rate {self.rate_per_s:.1f}/s; {self.wall_s:.1f} s"
         )
 
@@ -322,6 +324,7 @@ def _report(
         chat_gap_breaks=breaks,
         faults=Counter(f.kind for f in fake.faults),
         rate_per_s=(len(times) - 1) / span if span else 0.0,
+        sent_by=Counter(c.via for c in requests if c.status == 200),
     )
 
 

@@ -97,3 +97,5 @@ async def test_two_workers_without_a_crash_send_nothing_twice(
     )
     _check_common(report)
     assert report.duplicates == 0
+    assert report.sent_by["w1"] > 0  # both workers took their share
+    assert report.sent_by["w2"] > 0

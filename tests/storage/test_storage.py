@@ -1,3 +1,4 @@
+import asyncio
 from datetime import date
 
 from sqlalchemy import inspect
@@ -114,3 +115,26 @@ async def test_meta_roundtrip(db_url: str) -> None:
     async with sessions() as session:
         assert await get_meta(session, "k") == "2"
     await engine.dispose()
+
+
+async def test_two_processes_writing_one_fact_at_once_both_succeed(db_url: str) -> None:
+    """Processes starting together on a new database each record the embedding model."""
+    engines = [await _engine(db_url), create_engine(db_url)]
+    first, second = (session_factory(engine) for engine in engines)
+    try:
+        async with first.begin() as session:
+            await set_meta(session, "embedding_model", "model-a")
+
+            async def meanwhile() -> None:
+                async with second.begin() as other:
+                    await set_meta(other, "embedding_model", "model-b")
+
+            racing = asyncio.create_task(meanwhile())
+            await asyncio.sleep(0.3)  # the second write waits on the first's transaction
+            assert not racing.done()
+        await asyncio.wait_for(racing, 15)
+        async with first() as session:
+            assert await get_meta(session, "embedding_model") == "model-b"
+    finally:
+        for engine in engines:
+            await engine.dispose()
