@@ -38,6 +38,11 @@ DATABASE_INDEPENDENT = (
     # memory; the matcher's database reads run on PostgreSQL in test_match_matcher.py and
     # the alert tests.
     "tests/knowledge/test_match_shared.py",
+    # Adapter input and log records: 15,000 fuzzed updates (two minutes) and a logged session
+    # test what the adapters and the log filter do with input, whatever the database; the
+    # database side of concurrent messages runs on PostgreSQL in tests/storage/test_people.py.
+    "tests/reliability/test_fuzz_adapters.py",
+    "tests/reliability/test_log_hygiene.py",
     *(
         f"tests/ingest/test_{name}.py"
         for name in [
