@@ -27,7 +27,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # A writer waits this long for another's transaction (a slow erasure or ingest on a busy
+    # laptop) before "database is locked"; 10 s was seen to run out on a loaded machine.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

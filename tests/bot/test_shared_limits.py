@@ -23,7 +23,9 @@ from tests.bot.test_delivery import (
 )
 from tests.fakes.telegram_api import FakeTelegram
 
-PAUSE_GRACE_S = 0.1  # a send already started when the other worker's 429 came back
+PAUSE_GRACE_S = (
+    0.5  # a send already started when the other worker's 429 came back (as the battery)
+)
 
 
 async def test_reservations_of_two_callers_share_one_schedule(sessions: SessionFactory) -> None:
