@@ -42,7 +42,7 @@ async def lexical_search(
         sql = (
             "SELECT chunk_id, -bm25(chunks_fts, 0.0, 3.0, 1.5, 1.0, 0.0, 0.0) AS score "
             "FROM chunks_fts WHERE chunks_fts MATCH :q AND audience IN :audiences "
-            f"{kind_clause.replace('d.kind', 'kind')} ORDER BY score DESC, chunk_id LIMIT :limit"
+            f"{kind_clause.replace('d.kind', 'kind')} ORDER BY score DESC LIMIT :limit"
         )
         query = _fts5_query(terms, phrases)
     else:
@@ -52,7 +52,7 @@ async def lexical_search(
             "FROM chunks c JOIN documents d ON d.id = c.document_id, "
             "to_tsquery('english', :q) AS query "
             f"WHERE c.search_vector @@ query AND d.audience IN :audiences {kind_clause} "
-            "ORDER BY score DESC, c.id LIMIT :limit"  # ties in a fixed order, run after run
+            "ORDER BY score DESC LIMIT :limit"
         )
         words = [w for t in (*phrases, *terms) for w in t.split() if w.isalnum()]
         query = " | ".join(words)
