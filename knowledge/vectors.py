@@ -34,6 +34,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from ingest.types import AUDIENCES
 from knowledge.embeddings import TextEmbedder
+from storage.locks import file_held
 
 #: The header carrying the token; Chroma's own clients use the same name.
 TOKEN_HEADER = "X-Chroma-Token"
@@ -70,11 +71,17 @@ def collection_name(model_id: str, audience: str = "public") -> str:
 
 
 def persistent_client(path: Path) -> ClientAPI:
-    """An embedded Chroma store in a folder, with telemetry off."""
+    """An embedded Chroma store in a folder, with telemetry off.
+
+    Opening creates the store's tables when they are missing, and two processes doing that
+    at once (a ``serve`` and a ``deliver`` started together on a fresh folder) make one fail
+    with "table collections already exists"; a lock file beside the folder takes them in turn.
+    """
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
-    )
+    with file_held(path.with_name(f"{path.name}.open.lock")):
+        return chromadb.PersistentClient(
+            path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
+        )
 
 
 class VectorStoreError(RuntimeError):

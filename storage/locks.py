@@ -1,9 +1,10 @@
-"""A lock held across processes for one-off work, such as the first start's demo ingest.
+"""Locks held across processes for one-off work, such as the first start's demo ingest.
 
 Several ``clusterbot serve`` processes started together on an empty store would each ingest
 the demo corpus. Holding this lock, one does; the others wait, look again and find it done.
 On PostgreSQL it is an advisory lock on a connection of its own; on SQLite (processes on one
-machine) an exclusive lock on a file beside the database.
+machine) an exclusive lock on a file beside the database. ``file_held`` is that file lock on
+its own, for stores that live in a folder (the embedded vector store's first opening).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from sqlalchemy import text
@@ -54,4 +55,21 @@ async def held(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-__all__ = ["held", "lock_key"]
+@contextlib.contextmanager
+def file_held(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (created if missing), blocking until free.
+
+    Without ``fcntl`` (Windows) it holds nothing: one process per store is assumed there.
+    """
+    if fcntl is None:
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+__all__ = ["file_held", "held", "lock_key"]

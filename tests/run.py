@@ -34,6 +34,7 @@ DATABASE_INDEPENDENT = (
     "tests/knowledge/test_dates.py",
     "tests/knowledge/test_links.py",
     "tests/knowledge/test_match.py",
+    "tests/knowledge/test_vectors.py",
     # Ranking quality over a two-minute ingest of ../shared: the ranking is computed in
     # memory; the matcher's database reads run on PostgreSQL in test_match_matcher.py and
     # the alert tests.
