@@ -79,24 +79,39 @@ async def replace_chunks(
         for c in chunks
     )
     await session.flush()
-    if _uses_fts5(session) and chunks:
+    if not chunks:
+        return
+    if not _uses_fts5(session):
+        # PostgreSQL: the stored search vector (migration 0008) weighs title, section and
+        # text as FTS5's bm25 weights do on SQLite; the title lives on the document.
         await session.execute(
             text(
-                "INSERT INTO chunks_fts (chunk_id, title, section, text, audience, kind) "
-                "VALUES (:chunk_id, :title, :section, :text, :audience, :kind)"
+                "UPDATE chunks SET search_vector = "
+                "setweight(to_tsvector('english', :title), 'A') || "
+                "setweight(to_tsvector('english', coalesce(section, '')), 'B') || "
+                "setweight(to_tsvector('english', text), 'C') "
+                "WHERE document_id = :document_id"
             ),
-            [
-                {
-                    "chunk_id": c.id,
-                    "title": document.title,
-                    "section": c.section or "",
-                    "text": c.text,
-                    "audience": document.audience,
-                    "kind": document.kind,
-                }
-                for c in chunks
-            ],
+            {"title": document.title or "", "document_id": document.id},
         )
+        return
+    await session.execute(
+        text(
+            "INSERT INTO chunks_fts (chunk_id, title, section, text, audience, kind) "
+            "VALUES (:chunk_id, :title, :section, :text, :audience, :kind)"
+        ),
+        [
+            {
+                "chunk_id": c.id,
+                "title": document.title,
+                "section": c.section or "",
+                "text": c.text,
+                "audience": document.audience,
+                "kind": document.kind,
+            }
+            for c in chunks
+        ],
+    )
 
 
 async def vector_ids_of(session: AsyncSession, document_id: int) -> set[str]:

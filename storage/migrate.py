@@ -22,7 +22,7 @@ def include_object(
     """Alembic's filter: leave out the full-text index, which the models do not describe.
 
     It is made by hand: on SQLite an FTS5 table (0001); on PostgreSQL a stored
-    ``search_vector`` column with its GIN index (0007).
+    ``search_vector`` column with its GIN index (0007, written with the chunks since 0008).
     """
     if type_ == "column" and name == "search_vector":
         return False

@@ -46,13 +46,15 @@ async def lexical_search(
         )
         query = _fts5_query(terms, phrases)
     else:
-        # search_vector is stored (migration 0007): ranking reads it instead of parsing text.
+        # search_vector is stored (migrations 0007, 0008): ranking reads it instead of
+        # parsing text. Weights {D, C, B, A}: text C, section B and title A in FTS5's 1:1.5:3;
+        # ties go by chunk id (content-derived), so every store of one corpus ranks alike.
         sql = (
-            "SELECT c.id, ts_rank(c.search_vector, query) AS score "
+            "SELECT c.id, ts_rank('{0.1, 0.3333, 0.5, 1.0}', c.search_vector, query) AS score "
             "FROM chunks c JOIN documents d ON d.id = c.document_id, "
             "to_tsquery('english', :q) AS query "
             f"WHERE c.search_vector @@ query AND d.audience IN :audiences {kind_clause} "
-            "ORDER BY score DESC LIMIT :limit"
+            "ORDER BY score DESC, c.id LIMIT :limit"
         )
         words = [w for t in (*phrases, *terms) for w in t.split() if w.isalnum()]
         query = " | ".join(words)

@@ -71,6 +71,25 @@ async def test_lexical_search_filters_audience_and_drops_deleted(db_url: str) ->
     await engine.dispose()
 
 
+async def test_lexical_search_weighs_title_then_section_then_text(db_url: str) -> None:
+    """Both databases rank a match in the title above one in a heading, above one in text."""
+    engine = await _engine(db_url)
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        titled = await _document(session, "Launchpad incubator")
+        headed = await _document(session, "Programmes")
+        mentioned = await _document(session, "News")
+        body = "places for twelve start-ups each spring, mentoring and lab benches"
+        await replace_chunks(session, mentioned, [NewChunk("b", 0, None, f"{body}; Launchpad")])
+        await replace_chunks(session, headed, [NewChunk("m", 0, "Launchpad", body)])
+        await replace_chunks(session, titled, [NewChunk("z", 0, None, body)])
+    async with sessions() as session:
+        hits = await lexical_search(session, terms=["launchpad"], audiences=["public"])
+    await engine.dispose()
+    # Neither insertion order (b, m, z) nor chunk-id order explains this one.
+    assert [h[0] for h in hits] == ["z", "m", "b"]
+
+
 async def test_opportunity_changes_are_recorded(db_url: str) -> None:
     engine = await _engine(db_url)
     sessions = session_factory(engine)
