@@ -421,11 +421,15 @@ class DeliveryWorker:
             if not wave:
                 return
         stale = [job for _, job, _ in wave if now - job.checked_at > CONSENT_FRESH_S]
+        refused: dict[int, str] = {}
         try:
-            async with self._sessions() as session:
-                refused = await refusals(
-                    session, [(job.id, job.person_id, job.category) for job in stale]
-                )
+            # Only a query yields here: with every check fresh, the wave starts without
+            # giving the loop away, so its slots cannot pass while other sends run.
+            if stale:
+                async with self._sessions() as session:
+                    refused = await refusals(
+                        session, [(job.id, job.person_id, job.category) for job in stale]
+                    )
         except Exception:
             for channel, job, _ in wave:
                 channel.lane.add(job.chat_id, job, now=now, first=True)

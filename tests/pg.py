@@ -18,8 +18,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,12 @@ class Cluster:
     _dropper: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="pg-drop")
     )
+    # The next test's database is made while the current test runs (one spare per template).
+    _maker: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="pg-spare")
+    )
+    _spares: dict[str | None, Future[str]] = field(default_factory=dict)
+    _names: threading.Lock = field(default_factory=threading.Lock)
     #: The running test's folder; data directories under it use the test's database.
     test_dir: Path | None = None
 
@@ -104,9 +111,20 @@ class Cluster:
         )
 
     def create(self, template: str | None = None) -> str:
-        """A new database (a clone of ``template`` when given); returns its name."""
-        self._counter += 1
-        name = f"t{os.getpid()}_{self._counter}"
+        """A new database (a clone of ``template`` when given); returns its name.
+
+        The one made in the background since the last call for ``template`` is handed out,
+        and the next is started: a test does not wait for its ``CREATE DATABASE``.
+        """
+        spare = self._spares.pop(template, None)
+        name = spare.result() if spare is not None else self._make(template)
+        self._spares[template] = self._maker.submit(self._make, template)
+        return name
+
+    def _make(self, template: str | None) -> str:
+        with self._names:
+            self._counter += 1
+            name = f"t{os.getpid()}_{self._counter}"
         clause = f" TEMPLATE {template}" if template else ""
         self.sql(f"CREATE DATABASE {name}{clause}")
         return name
@@ -117,7 +135,7 @@ class Cluster:
         if self.test_dir is not None and data_dir.is_relative_to(self.test_dir.resolve()):
             return None
         if data_dir not in self._stores:
-            self._stores[data_dir] = self.create()
+            self._stores[data_dir] = self._make(None)
         return self.url(self._stores[data_dir])
 
     def drop(self, name: str) -> None:
@@ -227,6 +245,7 @@ def stop(cluster: Cluster) -> None:
     """Stop the server at once and remove its files."""
     global ACTIVE
     ACTIVE = None
+    cluster._maker.shutdown(wait=True, cancel_futures=True)
     cluster._dropper.shutdown(wait=True, cancel_futures=True)
     subprocess.run(
         _as_server_user(
