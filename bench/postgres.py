@@ -1,12 +1,14 @@
-"""The PostgreSQL path beside SQLite, in one run: answer latency, matching, delivery.
+"""The PostgreSQL path beside SQLite, in one run: answer quality and latency, matching, delivery.
 
     .venv/bin/python bench/postgres.py [--rounds 3] [--profiles 1000] [--messages 5000]
 
 One store, two databases: the ../shared store (the quality bench's, built if missing) is
 copied row for row from its SQLite file into a throwaway PostgreSQL cluster on 127.0.0.1
 (tests/pg.py starts it), and both apps read the same Chroma folder, so the only difference
-is the database. Questions and profiles alternate between the two so drift in machine load
-hits both alike. Needs PostgreSQL's server programs (Debian: postgresql).
+is the database. Quality is the quality bench's ranking measure (recall@1, recall@5, MRR over
+the answerable labelled questions), each database ranking with its own lexical search.
+Questions and profiles alternate between the two so drift in machine load hits both alike.
+Needs PostgreSQL's server programs (Debian: postgresql).
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import RESULTS, SettableClock, machine, percentile, shared_store
 from bench.delivery import run_engine
 from bench.match import _synthetic
+from bench.quality import Hit, ranking_metrics
 from bot.app import App, build_app
 from bot.config import Settings
-from knowledge.answer import AnswerOptions
+from knowledge.answer import AnswerOptions, dedupe
 from knowledge.match import Matcher
 from storage import create_engine, upgrade
+from storage.documents import index_for_search
 from storage.models import Base
 from tests import pg
 
@@ -55,6 +59,7 @@ async def copy_store(sqlite_url: str, pg_url: str) -> dict[str, int]:
                     await dst.execute(insert(table), rows[start : start + 2000])
                 copied[table.name] = len(rows)
                 await _advance_sequence(dst, table)
+            await index_for_search(dst)  # rows copied in bulk carry no search vector
     finally:
         await source.dispose()
         await target.dispose()
@@ -73,6 +78,29 @@ async def _advance_sequence(connection: Any, table: Table) -> None:
             text("SELECT setval(pg_get_serial_sequence(:t, :c), :v)"),
             {"t": table.name, "c": column.name, "v": highest},
         )
+
+
+async def quality(
+    apps: dict[str, App], questions: list[dict[str, Any]], clock: SettableClock
+) -> dict[str, Any]:
+    """Retrieval quality per database, on the day each question is asked."""
+    rankings: dict[str, list[tuple[list[Hit], dict[str, Any]]]] = {name: [] for name in apps}
+    for q in questions:
+        if not q["answerable"]:
+            continue
+        clock.day = date.fromisoformat(q.get("today", TODAY.isoformat()))
+        for name, app in apps.items():
+            found = await app.retriever.retrieve(q["question"], today=clock.day, limit=30)
+            hits = [
+                Hit(p.document_id, p.record_id, p.source, p.text)
+                for p in dedupe(found.passages, 10)
+            ]
+            rankings[name].append((hits, q.get("expect", {})))
+    clock.day = TODAY
+    return {
+        name: {k: round(v, 3) for k, v in ranking_metrics(r).items()} | {"n": len(r)}
+        for name, r in rankings.items()
+    }
 
 
 async def latency(apps: dict[str, App], questions: list[str], rounds: int) -> dict[str, Any]:
@@ -148,6 +176,11 @@ def report(results: dict[str, Any]) -> list[str]:
     lines = [f"PostgreSQL beside SQLite on {machine()}", ""]
     lines.append("| measure | SQLite | PostgreSQL | PG / SQLite |")
     lines.append("| --- | ---: | ---: | ---: |")
+    good = results["quality"]
+    for key in ("recall@1", "recall@5", "mrr"):
+        a, b = good["sqlite"][key], good["postgresql"][key]
+        label = f"{key}, {good['sqlite']['n']} answerable questions" if key == "recall@1" else key
+        lines.append(f"| {label} | {a} | {b} | {_ratio(a, b)} |")
     for key, label in (("p50_ms", "answer p50 (ms)"), ("p95_ms", "answer p95 (ms)")):
         a, b = lat["sqlite"][key], lat["postgresql"][key]
         lines.append(f"| {label} | {a} | {b} | {_ratio(a, b)} |")
@@ -180,11 +213,12 @@ async def main() -> None:
     parser.add_argument("--profiles", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=5000)
     args = parser.parse_args()
-    questions = [
-        json.loads(line)["question"]
+    labelled = [
+        json.loads(line)
         for line in (Path(__file__).parent / "questions.jsonl").read_text().splitlines()
         if line.strip()
     ]
+    questions = [q["question"] for q in labelled]
     clock = SettableClock(TODAY)
     built = await shared_store(args.data_dir, clock)
     sqlite_url = built.settings.resolved_database_url
@@ -208,6 +242,7 @@ async def main() -> None:
         try:
             results: dict[str, Any] = {
                 "machine": machine(),
+                "quality": await quality(apps, labelled, clock),
                 "latency": await latency(apps, questions, args.rounds),
                 "matching": await matching(apps, args.profiles),
             }

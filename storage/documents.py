@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.models import Chunk, Document, Source, utcnow
 
@@ -82,18 +82,7 @@ async def replace_chunks(
     if not chunks:
         return
     if not _uses_fts5(session):
-        # PostgreSQL: the stored search vector (migration 0008) weighs title, section and
-        # text as FTS5's bm25 weights do on SQLite; the title lives on the document.
-        await session.execute(
-            text(
-                "UPDATE chunks SET search_vector = "
-                "setweight(to_tsvector('english', :title), 'A') || "
-                "setweight(to_tsvector('english', coalesce(section, '')), 'B') || "
-                "setweight(to_tsvector('english', text), 'C') "
-                "WHERE document_id = :document_id"
-            ),
-            {"title": document.title or "", "document_id": document.id},
-        )
+        await index_for_search(session, document.id)
         return
     await session.execute(
         text(
@@ -111,6 +100,28 @@ async def replace_chunks(
             }
             for c in chunks
         ],
+    )
+
+
+async def index_for_search(
+    session: AsyncSession | AsyncConnection, document_id: int | None = None
+) -> None:
+    """Write PostgreSQL's search vectors of one document's chunks (all chunks with None).
+
+    The vector (migration 0008) weighs title, section and text as FTS5's bm25 weights do on
+    SQLite; the title lives on the document, so a generated column cannot hold it. Rows
+    written without ``replace_chunks`` (a bulk copy) need this call to be found.
+    """
+    where = "" if document_id is None else "AND d.id = :document_id"
+    await session.execute(
+        text(
+            "UPDATE chunks AS c SET search_vector = "
+            "setweight(to_tsvector('english', coalesce(d.title, '')), 'A') || "
+            "setweight(to_tsvector('english', coalesce(c.section, '')), 'B') || "
+            "setweight(to_tsvector('english', c.text), 'C') "
+            f"FROM documents AS d WHERE d.id = c.document_id {where}"
+        ),
+        {} if document_id is None else {"document_id": document_id},
     )
 
 
@@ -237,6 +248,7 @@ __all__ = [
     "delete_document",
     "documents_of",
     "get_or_create_source",
+    "index_for_search",
     "referenced_vector_ids",
     "replace_chunks",
     "vector_ids_of",

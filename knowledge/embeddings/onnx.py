@@ -103,6 +103,10 @@ class _OnnxEmbedder(TextEmbedder):
                 options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 options.log_severity_level = 3
+                # Idle pool threads sleep instead of spinning: beside another busy process
+                # (a bot, a worker, a test run) a batch took 17.3 s instead of 20.9 s; alone
+                # the same (10.5 s against 10.4 s). docs/benchmarks.md, "Test suite".
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 session = ort.InferenceSession(
                     str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
                 )
