@@ -53,12 +53,14 @@ class _OnnxEmbedder(TextEmbedder):
         threads: int | None = None,
         query_prefix: str = "",
         document_prefix: str = "",
+        spinning: bool = False,
     ) -> None:
         super().__init__(query_prefix=query_prefix, document_prefix=document_prefix)
         if batch_size < 1:
             raise EmbeddingConfigError("batch_size must be at least 1")
         self.batch_size = batch_size
         self.threads = threads or _default_threads()
+        self.spinning = spinning
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
@@ -103,10 +105,11 @@ class _OnnxEmbedder(TextEmbedder):
                 options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 options.log_severity_level = 3
-                # Idle pool threads sleep instead of spinning: beside another busy process
-                # (a bot, a worker, a test run) a batch took 17.3 s instead of 20.9 s; alone
-                # the same (10.5 s against 10.4 s). docs/benchmarks.md, "Test suite".
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                # Idle pool threads sleep instead of spinning (onnxruntime's default): beside
+                # another busy process (a bot, a worker, a test run) embedding is faster and
+                # alone the same (bench/embed_spinning.py; docs/benchmarks.md, "Test suite").
+                spin = "1" if self.spinning else "0"
+                options.add_session_config_entry("session.intra_op.allow_spinning", spin)
                 session = ort.InferenceSession(
                     str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
                 )
@@ -166,6 +169,7 @@ class MiniLmInt8Embedder(_OnnxEmbedder):
         threads: onnxruntime intra-op threads; default the usable cores, at most 4.
         query_prefix: Prepended to queries.
         document_prefix: Prepended to documents.
+        spinning: Let idle onnxruntime threads spin (its default) rather than sleep.
     """
 
     def _model_key(self) -> str:

@@ -141,12 +141,16 @@ async def plan(sessions: SessionFactory, recipients: Sequence[str]) -> None:
 async def start_worker(
     fake: FakeTelegram, via: str, scale: Scale, data_dir: Path, database_url: str
 ) -> asyncio.subprocess.Process:
-    """``clusterbot deliver`` as a child process, calling the fake through its own URL."""
+    """``clusterbot deliver`` as a child process, calling the fake through its own URL.
+
+    Each worker has a data folder of its own: processes never share an embedded vector store
+    (docs/deploy.md); the outbox they share is in the database.
+    """
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "ANONYMIZED_TELEMETRY": "False",
-        "CLUSTERBOT_DATA_DIR": str(data_dir),
+        "CLUSTERBOT_DATA_DIR": str(data_dir / via),
         "CLUSTERBOT_DATABASE_URL": database_url,
         "CLUSTERBOT_TELEGRAM_TOKEN": fake.token,
         "CLUSTERBOT_TELEGRAM_API_URL": fake.base_url_for(via),
