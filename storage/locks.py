@@ -43,16 +43,14 @@ async def held(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
                 await connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
         return
     database = engine.url.database
-    if fcntl is None or not database or database == ":memory:":
+    if not database or database == ":memory:":
         yield
         return
     path = Path(database).with_name(f"{Path(database).name}.{name}.lock")
-    with path.open("a") as handle:
-        await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with contextlib.ExitStack() as stack:
+        # The wait happens in a thread, so the event loop keeps serving meanwhile.
+        await asyncio.to_thread(stack.enter_context, file_held(path))
+        yield
 
 
 @contextlib.contextmanager
